@@ -1,0 +1,82 @@
+"""Boxset application factory. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from sqlalchemy import event
+
+from config import load_config
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config())
+    if overrides:
+        app.config.update(overrides)
+    _database_options(app)
+
+    from app import cli, errors, jobs, ratelimit, web
+    from app.extensions import csrf, db, migrate
+
+    web.configure_logging(app.config["LOG_FORMAT"])
+    with app.app_context():
+        db.init_app(app)
+        migrate.init_app(
+            app,
+            db,
+            directory=app.config["MIGRATIONS_DIR"],
+            render_as_batch=True,
+            compare_type=True,
+        )
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+        csrf.init_app(app)  # before Flask-AppBuilder, so its API blueprints are exempted
+        from app import models  # noqa: F401  (registers every table on the shared metadata)
+
+        appbuilder = AppBuilder()
+        appbuilder.init_app(app, db.session)
+        from app.views import register_views
+
+        register_views(appbuilder)
+        ratelimit.apply_rate_limits(app)
+
+    web.init_web(app)
+    errors.register_error_handlers(app)
+    jobs.bind_huey(app)
+    cli.register(app)
+
+    @app.context_processor
+    def _build_info() -> dict[str, Any]:
+        cfg = app.config
+        return {
+            "boxset_build": {
+                "version": cfg["APP_VERSION"],
+                "git_sha": cfg["GIT_SHA"],
+                "build_date": cfg["BUILD_DATE"],
+            }
+        }
+
+    return app
+
+
+def _database_options(app: Flask) -> None:
+    uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    elif uri.startswith("postgresql"):
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite: enforce foreign keys and use WAL so web threads and job threads can share it."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

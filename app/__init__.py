@@ -33,7 +33,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
             compare_type=True,
         )
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "connect", _sqlite_connect)
+            event.listen(db.engine, "begin", _sqlite_begin)
         csrf.init_app(app)  # before Flask-AppBuilder, so its API blueprints are exempted
         from app import models  # noqa: F401  (registers every table on the shared metadata)
 
@@ -73,10 +74,16 @@ def _database_options(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite: enforce foreign keys and use WAL so web threads and job threads can share it."""
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite: enforce foreign keys, use WAL so web and job threads share it, and let
+    SQLAlchemy own transactions (pysqlite's implicit ones break SAVEPOINTs)."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")

@@ -176,10 +176,10 @@ def register_error_handlers(app: Flask) -> None:
             body = json.loads(response.get_data())
         except ValueError:
             return response
-        if isinstance(body, dict) and "code" not in body:
+        if isinstance(body, dict) and "code" not in body and ("message" in body or "msg" in body):
             status = response.status_code
             if "message" not in body:
-                body = {"message": body.get("msg") or DEFAULT_MESSAGES.get(status, "Error")}
+                body = {"message": body["msg"]}
             if status >= 500:
                 # FAB's @safe returns the exception text in some 500s; never show it.
                 body["message"] = DEFAULT_MESSAGES[500]

@@ -293,7 +293,6 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "AUTH_ROLE_ADMIN": "Admin",
         "AUTH_ROLE_PUBLIC": "Public",
         "AUTH_USERNAME_CI": True,
-        "AUTH_DB_FAKE_PASSWORD_HASH_CHECK": True,
         "JSON_SORT_KEYS": False,
     }
     return config

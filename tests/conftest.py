@@ -13,6 +13,7 @@ import secrets
 import socket
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,30 @@ def form_login(client, username: str = "admin", password: str = PASSWORD):
 @pytest.fixture
 def admin_headers(client):
     return jwt_login(client)
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """An empty database of the suite's backend, dropped afterwards."""
+    if backend() == "sqlite":
+        path = Path(tempfile.mkdtemp(prefix="boxset-fresh-")) / "fresh.db"
+        yield f"sqlite:///{path}"
+        return
+    import psycopg
+
+    admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    name = f"boxset_fresh_{secrets.token_hex(4)}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        from app.extensions import db as _db
+
+        for engine_map in list(getattr(_db, "_app_engines", {}).values()):
+            for engine in engine_map.values():
+                if engine.url.database == name:
+                    engine.dispose()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 from config import ConfigError
@@ -33,7 +34,15 @@ def main() -> None:
     start_in_process_consumer(application)
     host, port = application.config["HOST"], application.config["PORT"]
     logging.getLogger("boxset").info("Boxset listening on http://%s:%s", host, port)
-    serve(application, host=host, port=port, threads=8, ident="Boxset")
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        serve(application, host=host, port=port, threads=8, ident="Boxset")
+    except KeyboardInterrupt:
+        logging.getLogger("boxset").info("Boxset stopped")
+
+
+def _stop(_signum, _frame) -> None:
+    raise KeyboardInterrupt
 
 
 app = None if __name__ == "__main__" else _create()

@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app run
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-postgres test-sqlite lint format worker bench migrate init clean help
+.PHONY: run test test-postgres test-sqlite lint format worker migrate init clean help
 
 help:
 	@echo "make run     serve Boxset on http://$${HOST:-127.0.0.1}:$${PORT:-5000} (SQLite, no services needed)"
@@ -55,9 +55,6 @@ lint: $(DEV_STAMP)
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-
-bench: $(DEV_STAMP)
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

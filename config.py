@@ -177,7 +177,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}")
     audit_mode = _str(env, "AUDIT_LOG_MODE", "failures").lower()
     if audit_mode not in {"off", "failures", "mutations", "all"}:
-        raise ConfigError(f"AUDIT_LOG_MODE must be off, failures, mutations or all, got {audit_mode!r}")
+        raise ConfigError(
+            f"AUDIT_LOG_MODE must be off, failures, mutations or all, got {audit_mode!r}"
+        )
     storage_provider = _str(env, "STORAGE_PROVIDER", "local").lower()
     if storage_provider not in {"local", "s3"}:
         raise ConfigError(f"STORAGE_PROVIDER must be local or s3, got {storage_provider!r}")
@@ -263,7 +265,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Providers (defaults; spaces may override them)
         "TMDB_API_URL": _str(env, "TMDB_API_URL", "https://api.themoviedb.org/3"),
         "TMDB_API_KEY": _str(env, "TMDB_API_KEY"),
-        "BARCODE_API_URL": _str(env, "BARCODE_API_URL", "https://api.upcitemdb.com/prod/trial/lookup"),
+        "BARCODE_API_URL": _str(
+            env, "BARCODE_API_URL", "https://api.upcitemdb.com/prod/trial/lookup"
+        ),
         "BARCODE_API_KEY": _str(env, "BARCODE_API_KEY"),
         "VISION_API_URL": _str(env, "VISION_API_URL", "https://api.ocr.space/parse/image"),
         "VISION_API_KEY": _str(env, "VISION_API_KEY"),

@@ -135,7 +135,9 @@ def _render(status: int, message: Any, code: str, headers: dict[str, str] | None
 def _http_message(exc: HTTPException) -> str:
     status = exc.code or 500
     if status == 404:
-        return f"No such endpoint: {request.method} {request.path}" if wants_json() else "Not found."
+        return (
+            f"No such endpoint: {request.method} {request.path}" if wants_json() else "Not found."
+        )
     if status == 405:
         return f"{request.method} is not allowed on {request.path}."
     return DEFAULT_MESSAGES.get(status, exc.name)

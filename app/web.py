@@ -95,7 +95,8 @@ class RequestLogMiddleware:
                 "user_id": environ.get(USER_ID_ENV),
             }
             request_log.info(
-                "%(method)s %(path)s %(status)s %(duration_ms)sms rid=%(request_id)s user=%(user_id)s",
+                "%(method)s %(path)s %(status)s %(duration_ms)sms "
+                "rid=%(request_id)s user=%(user_id)s",
                 fields,
                 extra={"fields": fields},
             )

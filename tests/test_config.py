@@ -89,7 +89,12 @@ def test_redis_url_switches_queue_and_rate_limit_storage(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("PORT", "abc"), ("MAX_UPLOAD_MB", "0"), ("RATE_LIMIT_ENABLED", "maybe"), ("LOG_FORMAT", "xml")],
+    [
+        ("PORT", "abc"),
+        ("MAX_UPLOAD_MB", "0"),
+        ("RATE_LIMIT_ENABLED", "maybe"),
+        ("LOG_FORMAT", "xml"),
+    ],
 )
 def test_invalid_values_name_the_variable(tmp_path, name, value):
     with pytest.raises(ConfigError) as info:

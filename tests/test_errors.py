@@ -12,7 +12,10 @@ def test_unknown_api_route_is_a_json_404(client):
     response = client.get("/api/no-such-thing")
     assert response.status_code == 404
     assert response.is_json
-    assert response.json == {"message": "No such endpoint: GET /api/no-such-thing", "code": "not_found"}
+    assert response.json == {
+        "message": "No such endpoint: GET /api/no-such-thing",
+        "code": "not_found",
+    }
 
 
 def test_wrong_method_is_a_json_405_with_allow(client):

@@ -29,7 +29,9 @@ def _tables(app) -> dict[str, tuple[list[str], list[tuple]]]:
             return {
                 name: (
                     sorted(c["name"] for c in insp.get_columns(name)),
-                    sorted(tuple(map(repr, r)) for r in conn.execute(text(f'SELECT * FROM "{name}"'))),
+                    sorted(
+                        tuple(map(repr, r)) for r in conn.execute(text(f'SELECT * FROM "{name}"'))
+                    ),
                 )
                 for name in names
             }

@@ -47,14 +47,21 @@ def test_embedded_default_serves_health_and_logs_json_lines(tmp_path):
         result = _flask(env, *command)
         assert result.returncode == 0, result.stderr
     server = subprocess.Popen(
-        [sys.executable, "run.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "run.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
             try:
-                health = httpx.get(f"{base}/api/health", headers={"X-Request-ID": "run-1"}, timeout=2)
+                health = httpx.get(
+                    f"{base}/api/health", headers={"X-Request-ID": "run-1"}, timeout=2
+                )
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.stderr.read()

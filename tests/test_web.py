@@ -132,5 +132,7 @@ def test_login_form_requires_its_csrf_token(client):
 
 def test_session_cookie_is_httponly_and_samesite_strict(client):
     response = form_login(client)
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("boxset_session="))
+    cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("boxset_session=")
+    )
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie

@@ -61,7 +61,7 @@ def ensure_schema_current(app: Flask) -> None:
     current, head = current_revision(app), head_revision(app)
     if current != head:
         raise SchemaOutOfDate(
-            f"the database schema is at revision {current or 'base (empty)'} but this version of "
-            f"Boxset needs {head}; run `flask --app run boxset upgrade` (make run and the container "
-            "entrypoint do this) and check its output"
+            f"the database schema is at revision {current or 'base (empty)'} but this version "
+            f"of Boxset needs {head}; run `flask --app run boxset upgrade` (make run and the "
+            "container entrypoint do this) and check its output"
         )

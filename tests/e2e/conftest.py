@@ -40,7 +40,9 @@ def live_app(make_app) -> Iterator[LiveServer]:
         with app.app_context():
             sm = app.appbuilder.sm
             sm.bootstrap()
-            sm.add_user("mia", "Mia", "Member", "mia@example.test", sm.find_role("Member"), PASSWORD)
+            sm.add_user(
+                "mia", "Mia", "Member", "mia@example.test", sm.find_role("Member"), PASSWORD
+            )
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

@@ -12,6 +12,11 @@ try:
 
     app = create_app()
     ensure_schema_current(app)
+    if app.config["HUEY_IN_PROCESS"]:
+        app.logger.warning(
+            "REDIS_URL is not set: jobs queue in %s and need `flask boxset worker` running",
+            app.config["HUEY_SQLITE_PATH"],
+        )
 except (ConfigError, SchemaOutOfDate) as exc:
     print(f"Boxset cannot start: {exc}", file=sys.stderr)
     sys.exit(3)

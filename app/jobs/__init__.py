@@ -92,14 +92,14 @@ def start_in_process_consumer(app: Flask) -> ThreadConsumer | None:
         return None
     consumer = ThreadConsumer(
         huey,
-        workers=app.config["HUEY_WORKERS"],
+        workers=1,  # one thread: SQLite serialises writes anyway
         worker_type="thread",
         periodic=True,
         check_worker_health=False,
     )
     consumer.start()
     atexit.register(lambda: consumer.stop(graceful=True))
-    log.info("in-process job consumer started with %s threads", app.config["HUEY_WORKERS"])
+    log.info("in-process job consumer started")
     return consumer
 
 

@@ -25,6 +25,9 @@ $(STAMP): requirements.txt | $(BIN)/python
 
 $(DEV_STAMP): requirements.txt requirements-dev.txt $(STAMP)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	mkdir -p $(VENV)/docker/cli-plugins
+	ln -sf "$$($(BIN)/python -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')" \
+		$(VENV)/docker/cli-plugins/docker-compose
 	touch $@
 
 migrate: $(STAMP)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -167,8 +168,11 @@ def admin_headers(client):
 def fresh_database() -> Iterator[str]:
     """An empty database of the suite's backend, dropped afterwards."""
     if backend() == "sqlite":
-        path = Path(tempfile.mkdtemp(prefix="boxset-fresh-")) / "fresh.db"
-        yield f"sqlite:///{path}"
+        folder = Path(tempfile.mkdtemp(prefix="boxset-fresh-"))
+        try:
+            yield f"sqlite:///{folder / 'fresh.db'}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         return
     import psycopg
 

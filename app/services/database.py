@@ -8,6 +8,7 @@ from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 
@@ -39,7 +40,12 @@ def current_revision(app: Flask) -> str | None:
 def upgrade_database(app: Flask, target: str = "head") -> tuple[str | None, str | None]:
     """Upgrade to `target`; on failure everything done by this run is rolled back."""
     with app.app_context():
-        before = current_revision(app)
+        try:
+            before = current_revision(app)
+        except SQLAlchemyError as exc:
+            raise MigrationFailed(
+                f"cannot reach the database: {type(exc).__name__}: {getattr(exc, "orig", None) or exc}"
+            ) from exc
         try:
             command.upgrade(_alembic_config(app), target)
         except Exception as exc:

@@ -46,7 +46,8 @@ def _variables_read_by_config() -> set[str]:
     source = (ROOT / "config.py").read_text()
     names = set(re.findall(r'(?:_str|_int)\(env, "([A-Z0-9_]+)"', source))
     names |= set(re.findall(r'env\.get\("([A-Z0-9_]+)"\)', source))
-    names |= {f"RATE_LIMIT_{name}_MAX" for name in re.findall(r'^\s+"([A-Z_]+)": \d+,$', source, re.M)}
+    classes = re.findall(r'^\s+"([A-Z_]+)": \d+,$', source, re.M)
+    names |= {f"RATE_LIMIT_{name}_MAX" for name in classes}
     return names
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import current_app
 
-from app.jobs import ThreadConsumer, app_task, start_in_process_consumer
 from app.extensions import huey
+from app.jobs import ThreadConsumer, app_task, start_in_process_consumer
 from tests.conftest import TEST_REDIS_URL, port_open, require_service
 
 pytestmark = pytest.mark.no_db_transaction

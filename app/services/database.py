@@ -43,8 +43,9 @@ def upgrade_database(app: Flask, target: str = "head") -> tuple[str | None, str 
         try:
             before = current_revision(app)
         except SQLAlchemyError as exc:
+            reason = getattr(exc, "orig", None) or exc
             raise MigrationFailed(
-                f"cannot reach the database: {type(exc).__name__}: {getattr(exc, "orig", None) or exc}"
+                f"cannot reach the database: {type(exc).__name__}: {reason}"
             ) from exc
         try:
             command.upgrade(_alembic_config(app), target)

@@ -41,7 +41,8 @@ class ConfigError(RuntimeError):
     """Raised when the environment describes a configuration Boxset must not run with."""
 
 
-def _bool(value: str | None, default: bool) -> bool:
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
     if value is None or value.strip() == "":
         return default
     lowered = value.strip().lower()
@@ -49,10 +50,12 @@ def _bool(value: str | None, default: bool) -> bool:
         return True
     if lowered in {"0", "false", "no", "off"}:
         return False
-    raise ConfigError(f"expected true or false, got {value!r}")
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -62,6 +65,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
@@ -142,13 +147,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     )
     redis_url = _str(env, "REDIS_URL")
 
-    try:
-        cookie_secure = _bool(env.get("SESSION_COOKIE_SECURE"), default=production)
-        rate_limit_enabled = _bool(env.get("RATE_LIMIT_ENABLED"), default=True)
-        flags_read_only = _bool(env.get("FEATURE_FLAGS_READ_ONLY"), default=False)
-        s3_path_style = _bool(env.get("S3_FORCE_PATH_STYLE"), default=True)
-    except ConfigError as exc:
-        raise ConfigError(f"a boolean setting is invalid: {exc}") from None
+    cookie_secure = _bool(env, "SESSION_COOKIE_SECURE", default=production)
+    rate_limit_enabled = _bool(env, "RATE_LIMIT_ENABLED", default=True)
+    flags_read_only = _bool(env, "FEATURE_FLAGS_READ_ONLY", default=False)
+    s3_path_style = _bool(env, "S3_FORCE_PATH_STYLE", default=True)
 
     secret_key = _str(env, "SECRET_KEY")
     encryption_key = _str(env, "INTEGRATION_ENCRYPTION_KEY")
@@ -203,7 +205,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "APP_ENV": app_env,
         "PRODUCTION": production,
         "HOST": _str(env, "HOST", "127.0.0.1"),
-        "PORT": _int(env, "PORT", 5000, minimum=1),
+        "PORT": _int(env, "PORT", 5000, minimum=1, maximum=65535),
         "DATA_DIR": str(data_dir),
         "SECRET_KEY": secret_key,
         "INTEGRATION_ENCRYPTION_KEY": encryption_key,
@@ -312,6 +314,8 @@ class TestConfig:
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False
     SERVER_NAME = "boxset.test"
+    # API keys are verified on every request; a cheap hash keeps the fuzzing run quick.
+    FAB_API_KEY_HASH_METHOD = "pbkdf2:sha256:1000"
 
     @classmethod
     def as_dict(cls) -> dict[str, Any]:

@@ -39,6 +39,9 @@ def main() -> None:
         serve(application, host=host, port=port, threads=8, ident="Boxset")
     except KeyboardInterrupt:
         logging.getLogger("boxset").info("Boxset stopped")
+    except (OSError, ValueError) as exc:
+        print(f"Boxset cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _stop(_signum, _frame) -> None:

@@ -19,7 +19,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(overrides)
     _database_options(app)
 
-    from app import cli, errors, jobs, ratelimit, web
+    from app import cli, errors, jobs, ratelimit, session_store, web
     from app.extensions import csrf, db, migrate
 
     web.configure_logging(app.config["LOG_FORMAT"])
@@ -45,6 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         register_views(appbuilder)
         ratelimit.apply_rate_limits(app)
 
+    session_store.init_sessions(app)
     web.init_web(app)
     errors.register_error_handlers(app)
     jobs.bind_huey(app)

@@ -160,6 +160,9 @@ def register_error_handlers(app: Flask) -> None:
             headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         if status == 429:  # Flask-Limiter adds Retry-After and the X-RateLimit-* headers
             return _render(429, DEFAULT_MESSAGES[429], "rate_limited", headers)
+        own_code = getattr(exc, "boxset_code", None)
+        if own_code:
+            return _render(status, str(exc.description), own_code, headers)
         return _render(status, _http_message(exc), STATUS_CODES.get(status, "error"), headers)
 
     @app.errorhandler(Exception)

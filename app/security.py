@@ -1,17 +1,22 @@
 """Boxset's Flask-AppBuilder security manager and declared roles.
 
 Roles and their permissions are declared here, not clicked together; `flask boxset init`
-writes them (idempotently) after the migrations.
+writes them (idempotently) after the migrations. Sign-in is by database session (browser) or
+API key (scripts); Flask-AppBuilder's JWT login API is not exposed, so every credential can be
+revoked.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.manager import BaseSecurityManager
 from flask_appbuilder.security.sqla.manager import SecurityManager
+
+from app.models import accounts as _accounts  # noqa: F401  (adds Boxset's user columns)
 
 log = logging.getLogger("boxset.security")
 
@@ -29,14 +34,25 @@ MEMBER_PERMISSIONS: list[tuple[str, str]] = [
 ]
 
 
-class BoxsetSecurityApi(SecurityApi):
-    """FAB's JWT login, under the `auth` rate-limit class."""
+class SessionOnlySecurityApi(SecurityApi):
+    """Flask-AppBuilder's security API without its JWT login/refresh routes (overriding the
+    methods drops their `@expose`): JWTs cannot be revoked, sessions and API keys can."""
 
-    rate_limits = [("auth", ("POST",))]
+    def login(self):  # type: ignore[override]
+        return self.response_404()
+
+    def refresh(self):  # type: ignore[override]
+        return self.response_404()
+
+
+def _request_info():
+    from app.session_store import request_info
+
+    return request_info(request)
 
 
 class BoxsetSecurityManager(SecurityManager):
-    security_api = BoxsetSecurityApi
+    security_api = SessionOnlySecurityApi
 
     def create_jwt_manager(self, app):
         jwt_manager = super().create_jwt_manager(app)
@@ -54,6 +70,65 @@ class BoxsetSecurityManager(SecurityManager):
             return jsonify(message="The bearer token has expired.", code="not_authenticated"), 401
 
         return jwt_manager
+
+    # --- sign-in auditing (form login and the JSON API share these) ---------------------------
+
+    def auth_user_db(self, username, password):
+        user = super().auth_user_db(username.strip().lower() if username else username, password)
+        if user is None:
+            from app.services import activity
+
+            activity.record_now(
+                "auth.login.failed",
+                details={"email": (username or "")[:320]},
+                info=_request_info(),
+            )
+        return user
+
+    def update_user_auth_stat(self, user, success=True):
+        user.login_count = user.login_count or 0
+        user.fail_login_count = user.fail_login_count or 0
+        if success:
+            user.login_count += 1
+            user.last_login = datetime.now(UTC).replace(tzinfo=None)  # stored as naive UTC
+            user.fail_login_count = 0
+        else:
+            user.fail_login_count += 1
+        self.update_user(user)
+        if success:
+            self.on_user_login(user)
+        else:
+            self.on_user_login_failed(user)
+
+    def on_user_login(self, user) -> None:
+        from app.services import activity, tenancy
+
+        space_id, _library = tenancy.active_scope_ids(user)
+        activity.record_now(
+            "auth.login",
+            actor=user,
+            space_id=space_id,
+            entity_type="user",
+            entity_id=user.id,
+            info=_request_info(),
+        )
+
+    def on_user_logout(self, user) -> None:
+        from app.services import activity, tenancy
+
+        if user is None or not getattr(user, "is_authenticated", False):
+            return
+        space_id, _library = tenancy.active_scope_ids(user)
+        activity.record_now(
+            "auth.logout",
+            actor=user,
+            space_id=space_id,
+            entity_type="user",
+            entity_id=user.id,
+            info=_request_info(),
+        )
+
+    # --- roles ---------------------------------------------------------------------------------
 
     def bootstrap(self) -> dict[str, int]:
         """Create roles and every permission of the registered views (idempotent)."""

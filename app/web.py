@@ -88,7 +88,8 @@ class RequestLogMiddleware:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             fields = {
                 "method": environ.get("REQUEST_METHOD"),
-                "path": environ.get("PATH_INFO"),  # never the query string: it may hold keys
+                # never the query string (it may hold keys); control characters escaped
+                "path": _safe_path(environ.get("PATH_INFO")),
                 "status": seen["status"],
                 "duration_ms": duration_ms,
                 "request_id": request_id,
@@ -109,19 +110,20 @@ class RequestLogMiddleware:
         return ClosingIterator(body, [_log])
 
 
+class NonJsonBody(BadRequest):
+    """A BadRequest (so Flask-AppBuilder's `@safe` answers 400, not 500) with our error code."""
+
+    boxset_code = "malformed_request"
+
+    def __str__(self) -> str:
+        return str(self.description)
+
+
 class BoxsetRequest(Request):
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
         if e is None:
             raise NonJsonBody("Send the body as JSON with Content-Type: application/json.")
         raise NonJsonBody("The body is not valid JSON.")
-
-
-class NonJsonBody(MalformedRequest, BadRequest):
-    """A BadRequest too, so Flask-AppBuilder's `@safe` answers 400 instead of 500."""
-
-    def __init__(self, message: str) -> None:
-        MalformedRequest.__init__(self, message)
-        BadRequest.__init__(self, message)
 
 
 def _csp_nonce() -> str:
@@ -149,14 +151,36 @@ def _content_security_policy() -> str:
     )
 
 
+MAX_JSON_DEPTH = 64
+
+
+class _TooDeep(Exception):
+    pass
+
+
 def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+    """NUL anywhere in a JSON document (iterative; refuses documents nested too deeply)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth >= MAX_JSON_DEPTH:
+            raise _TooDeep
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend((k, depth + 1) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
     return False
+
+
+def _safe_path(path: str | None) -> str | None:
+    """The path with control characters escaped, so it cannot forge log lines."""
+    if path is None:
+        return None
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in path)
 
 
 def _out_of_range_id(value: Any) -> bool:
@@ -174,11 +198,12 @@ def _is_api() -> bool:
 
 def init_web(app: Flask) -> None:
     app.request_class = BoxsetRequest
+    app.url_map.merge_slashes = False  # "/api//x" is a 404, not an HTML redirect
     hops = app.config["TRUST_PROXY"]
     if hops:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
-        )
+        # Client address and scheme only: a proxy that forwards Host/Prefix headers unchecked
+        # would otherwise let clients choose redirect targets.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.wsgi_app = RequestLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     app.jinja_env.globals["csp_nonce"] = _csp_nonce
 
@@ -201,10 +226,14 @@ def init_web(app: Flask) -> None:
         if request.is_json and request.method in _UNSAFE_METHODS and request.get_data(cache=True):
             try:
                 body = json.loads(request.get_data(cache=True))
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise MalformedRequest("The body is not valid JSON.") from None
-        if _has_nul(body) or any(_has_nul(v) for v in request.args.values()):
-            raise Invalid("Text must not contain NUL characters.")
+        args = [part for key, values in request.args.lists() for part in (key, *values)]
+        try:
+            if _has_nul(body) or _has_nul(args):
+                raise Invalid("Text must not contain NUL characters.")
+        except _TooDeep:
+            raise MalformedRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.") from None
 
     @app.before_request
     def _api_csrf() -> None:
@@ -234,6 +263,10 @@ def init_web(app: Flask) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if _is_api():
             headers.setdefault("Cache-Control", "no-store")
+            if request.method == "OPTIONS" and response.status_code == 200:
+                response.status_code = 204  # Flask's automatic OPTIONS: no HTML body on /api
+                response.set_data(b"")
+                response.headers.pop("Content-Type", None)
         return response
 
 

@@ -11,6 +11,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 from sqlalchemy import create_engine, event
+from sqlalchemy.types import TypeDecorator
 
 config = context.config
 if config.config_file_name:
@@ -36,6 +37,13 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _render_item(type_, obj, _autogen_context):
+    """Render our TypeDecorators as the plain SQLAlchemy type they store."""
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl!r}"
+    return False
+
+
 def _skip_empty_autogenerate(context_, revision, directives):
     if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
         directives[:] = []
@@ -59,6 +67,7 @@ def _transactional_sqlite_engine(url):
 def run_migrations_online():
     conf_args = dict(migrate_ext.configure_args)
     conf_args.setdefault("process_revision_directives", _skip_empty_autogenerate)
+    conf_args.setdefault("render_item", _render_item)
     url = _url()
     if url.get_backend_name() == "sqlite":
         engine = _transactional_sqlite_engine(url)

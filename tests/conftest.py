@@ -139,13 +139,21 @@ def make_app(app):
     bind_huey(app)
 
 
-def jwt_login(client, username: str = "admin", password: str = PASSWORD) -> dict[str, str]:
-    response = client.post(
-        "/api/v1/security/login",
-        json={"username": username, "password": password, "provider": "db"},
-    )
+def api_key_headers(app, username: str = "admin") -> dict[str, str]:
+    """An API key for the user, as scripts authenticate (`Authorization: Bearer bxs_…`)."""
+    with app.app_context():
+        sm = app.appbuilder.sm
+        created = sm.create_api_key(sm.find_user(username=username), f"test key for {username}")
+        db.session.commit()
+    return {"Authorization": f"Bearer {created['key']}"}
+
+
+def json_login(client, email: str = "admin@example.test", password: str = PASSWORD):
+    """Sign in through POST /api/auth/login; returns the CSRF header for later writes."""
+    response = client.post("/api/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.get_data(as_text=True)
-    return {"Authorization": f"Bearer {response.json['access_token']}"}
+    token = client.get("/api/auth/csrf-token").json["csrf_token"]
+    return {"X-CSRF-Token": token}
 
 
 def form_login(client, username: str = "admin", password: str = PASSWORD):
@@ -160,8 +168,8 @@ def form_login(client, username: str = "admin", password: str = PASSWORD):
 
 
 @pytest.fixture
-def admin_headers(client):
-    return jwt_login(client)
+def admin_headers(app):
+    return api_key_headers(app)
 
 
 @contextmanager

@@ -8,8 +8,11 @@ from __future__ import annotations
 from flask import Flask
 
 from app.extensions import db
+from app.services import activity, invites, sessions, tenancy
+from app.services.context import RequestInfo
 
 PASSWORD = "rehearsal-password-1"
+INFO = RequestInfo(ip="192.0.2.10", user_agent="Rehearsal/1.0", request_id="seed")
 
 
 def seed_every_table(app: Flask) -> None:
@@ -26,5 +29,31 @@ def seed_every_table(app: Flask) -> None:
         sm.add_register_user("erin", "Erin", "Pending", "erin@example.test", PASSWORD)
         sm.create_api_key(admin, "backup script")
         sm.create_api_key(members[0], "phone shortcut")
+
+        home, _movies = tenancy.create_space_for(admin, "Home", info=INFO)
+        cabin, _cabin_movies = tenancy.create_space_for(members[1], "Cabin", info=INFO)
+        db.session.commit()
+        scope = tenancy.resolve_scope(admin, space_id=home.id)
+        tenancy.create_library(scope, "Kids", "Cartoons and family films", INFO)
+        for user, role in ((members[0], "member"), (members[2], "viewer")):
+            db.session.add(tenancy.SpaceMembership(space_id=home.id, user_id=user.id, role=role))
+            tenancy.set_active_scope(user.id, home.id, None)
+        invites.create_invite(
+            scope, email="frank@example.test", role="member", expires_in_days=7, info=INFO
+        )
+        cabin_scope = tenancy.resolve_scope(members[1], space_id=cabin.id)
+        invites.create_invite(cabin_scope, email=None, role="viewer", expires_in_days=3, info=INFO)
+        for user in (admin, members[0]):
+            sessions.create_session(
+                user.id, info=INFO, ttl_days=7, max_per_user=10, data={"_fresh": True}
+            )
+        activity.record(
+            "auth.login",
+            actor=admin,
+            space_id=home.id,
+            entity_type="user",
+            entity_id=admin.id,
+            info=INFO,
+        )
         db.session.commit()
         db.session.remove()

@@ -26,3 +26,19 @@ def test_swagger_ui_is_served_to_signed_in_users(client):
     response = client.get("/swagger/v1")
     assert response.status_code == 200
     assert "swagger-ui" in response.get_data(as_text=True)
+
+
+def test_signed_in_endpoints_document_their_security(client, admin_headers):
+    spec = client.get("/api/v1/_openapi", headers=admin_headers).json
+    public = {
+        ("get", "/api/health"),
+        ("get", "/api/auth/csrf-token"),
+        ("post", "/api/auth/register"),
+        ("post", "/api/auth/login"),
+    }
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if (method, path) in public:
+                assert operation.get("security") == [], f"{method} {path}"
+            else:
+                assert operation.get("security"), f"{method.upper()} {path} documents no security"

@@ -26,8 +26,8 @@ def _limited_app(make_app, **overrides):
 def _login(client, n):
     return [
         client.post(
-            "/api/v1/security/login",
-            json={"username": "admin", "password": "wrong-password", "provider": "db"},
+            "/api/auth/login",
+            json={"email": "admin@example.test", "password": "wrong-password"},
         )
         for _ in range(n)
     ]

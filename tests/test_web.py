@@ -120,9 +120,17 @@ def test_cookie_authenticated_api_write_with_csrf_token_passes_the_check(client)
     assert response.status_code == 404
 
 
-def test_bearer_authenticated_api_write_needs_no_csrf_token(client, admin_headers):
-    response = client.post("/api/nope", json={}, headers=admin_headers)
-    assert response.status_code == 404
+def test_api_key_write_needs_no_csrf_token_even_with_a_session_cookie(client, admin_headers):
+    form_login(client)  # a cookie session too: the bearer key, not the cookie, authenticates
+    response = client.post("/api/auth/logout", headers=admin_headers)
+    assert response.status_code == 204
+
+
+def test_a_junk_authorization_header_does_not_fall_back_to_the_cookie(client):
+    form_login(client)
+    response = client.post("/api/auth/logout", headers={"Authorization": "Basic junk"})
+    assert response.status_code == 401
+    assert client.get("/api/auth/me").status_code == 200  # still signed in
 
 
 def test_login_form_requires_its_csrf_token(client):

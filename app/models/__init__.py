@@ -14,4 +14,6 @@ Model.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-__all__ = ["Model"]
+from app.models import accounts, activity, tenancy  # noqa: E402  (after the naming convention)
+
+__all__ = ["Model", "accounts", "activity", "tenancy"]

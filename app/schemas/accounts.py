@@ -1,0 +1,135 @@
+"""Input schemas for accounts, households and the activity log, and their JSON output."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from app.models.tenancy import SPACE_ROLES
+
+INT32 = 2**31 - 1
+Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(1, INT32), **kw)  # noqa: E731
+Name = lambda **kw: fields.String(validate=validate.Length(1, 120), **kw)  # noqa: E731
+Password = lambda **kw: fields.String(validate=validate.Length(8, 256), **kw)  # noqa: E731
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class RegisterPostSchema(StrictSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    password = Password(required=True)
+    name = Name(required=True)
+    invite_token = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=256)
+    )
+
+
+class LoginPostSchema(StrictSchema):
+    email = fields.String(required=True, validate=validate.Length(1, 320))
+    password = fields.String(required=True, validate=validate.Length(1, 256))
+
+
+class ProfilePatchSchema(StrictSchema):
+    name = Name()
+    email = fields.Email(validate=validate.Length(max=320))
+    password = Password()
+    current_password = fields.String(validate=validate.Length(max=256))
+
+    @validates_schema
+    def _current_password_with_password(self, data: dict, **_kw: Any) -> None:
+        if "password" in data and not data.get("current_password"):
+            raise ValidationError(
+                "Enter your current password to set a new one.", "current_password"
+            )
+
+
+class ApiKeyPostSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+
+
+class SpacePostSchema(StrictSchema):
+    name = Name(required=True)
+
+
+class ConfirmNameSchema(StrictSchema):
+    confirm_name = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=200)
+    )
+
+
+class LibraryPostSchema(StrictSchema):
+    name = Name(required=True)
+    description = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000)
+    )
+
+
+class LibraryPatchSchema(StrictSchema):
+    name = Name()
+    description = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class LibrarySelectSchema(StrictSchema):
+    library_id = Id(required=True)
+
+
+class LibraryDeleteSchema(ConfirmNameSchema):
+    media = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(["move", "delete"])
+    )
+    target_library_id = Id(load_default=None, allow_none=True)
+
+
+class MemberRolePatchSchema(StrictSchema):
+    role = fields.String(required=True, validate=validate.OneOf(SPACE_ROLES))
+
+
+class AdminRolePatchSchema(StrictSchema):
+    role = fields.String(validate=validate.OneOf(SPACE_ROLES))
+    instance_role = fields.String(validate=validate.OneOf(["Admin", "Member"]))
+
+    @validates_schema
+    def _something(self, data: dict, **_kw: Any) -> None:
+        if not data:
+            raise ValidationError("Send role and/or instance_role.", "role")
+
+
+class InvitePostSchema(StrictSchema):
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
+    role = fields.String(load_default="member", validate=validate.OneOf(SPACE_ROLES))
+    expires_in_days = fields.Integer(strict=True, load_default=7, validate=validate.Range(1, 90))
+
+
+class InviteListArgsSchema(Schema):
+    status = fields.String(
+        load_default="active",
+        validate=validate.OneOf(["active", "used", "revoked", "expired", "all"]),
+    )
+
+
+class ActivityArgsSchema(Schema):
+    action = fields.String(validate=validate.Length(max=64))
+    entity = fields.String(validate=validate.Length(max=64))
+    userId = Id(data_key="userId")
+    user_id = Id()
+    date_from = fields.AwareDateTime(data_key="from", default_timezone=UTC)
+    date_to = fields.AwareDateTime(data_key="to", default_timezone=UTC)
+    q = fields.String(validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, INT32))
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

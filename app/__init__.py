@@ -19,7 +19,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(overrides)
     _database_options(app)
 
-    from app import cli, errors, jobs, ratelimit, session_store, web
+    from app import audit, cli, errors, jobs, ratelimit, session_store, web
     from app.extensions import csrf, db, migrate
 
     web.configure_logging(app.config["LOG_FORMAT"])
@@ -47,8 +47,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     session_store.init_sessions(app)
     web.init_web(app)
+    audit.init_audit(app)  # its after_request runs after the error shape is normalised
     errors.register_error_handlers(app)
     jobs.bind_huey(app)
+    jobs.register_jobs()
     cli.register(app)
 
     @app.context_processor

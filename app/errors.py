@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("boxset.errors")
@@ -114,7 +113,7 @@ def error_payload(status: int, message: Any, code: str) -> dict[str, Any]:
     return body
 
 
-def _render(status: int, message: Any, code: str, headers: dict[str, str] | None = None):
+def render_error(status: int, message: Any, code: str, headers: dict[str, str] | None = None):
     if wants_json():
         response = jsonify(error_payload(status, message, code))
     else:
@@ -146,11 +145,7 @@ def _http_message(exc: HTTPException) -> str:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
-        return _render(exc.status, exc.message, exc.code)
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(exc: CSRFError):
-        return _render(403, "The CSRF token is missing or invalid.", "csrf_failed")
+        return render_error(exc.status, exc.message, exc.code)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -159,16 +154,19 @@ def register_error_handlers(app: Flask) -> None:
         if status == 405 and exc.valid_methods:
             headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         if status == 429:  # Flask-Limiter adds Retry-After and the X-RateLimit-* headers
-            return _render(429, DEFAULT_MESSAGES[429], "rate_limited", headers)
+            return render_error(429, DEFAULT_MESSAGES[429], "rate_limited", headers)
         own_code = getattr(exc, "boxset_code", None)
         if own_code:
-            return _render(status, str(exc.description), own_code, headers)
-        return _render(status, _http_message(exc), STATUS_CODES.get(status, "error"), headers)
+            return render_error(status, str(exc.description), own_code, headers)
+        return render_error(status, _http_message(exc), STATUS_CODES.get(status, "error"), headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error (request id %s)", getattr(g, "request_id", "-"))
-        return _render(500, DEFAULT_MESSAGES[500], "internal_error")
+        from app.extensions import db
+
+        db.session.rollback()
+        return render_error(500, DEFAULT_MESSAGES[500], "internal_error")
 
     @app.after_request
     def _api_error_shape(response: Response) -> Response:

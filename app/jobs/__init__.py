@@ -43,6 +43,11 @@ def bind_huey(app: Flask) -> None:
     huey.storage = huey.create_storage()
 
 
+def register_jobs() -> None:
+    """Import every job module so its tasks are registered on huey."""
+    from app.jobs import maintenance  # noqa: F401
+
+
 def get_app() -> Flask:
     if _app is None:  # a standalone consumer imported the tasks before creating the app
         from app import create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from app.models.tenancy import SPACE_ROLES
 
@@ -105,14 +105,21 @@ class InvitePostSchema(StrictSchema):
     expires_in_days = fields.Integer(strict=True, load_default=7, validate=validate.Range(1, 90))
 
 
-class InviteListArgsSchema(Schema):
+class QueryArgsSchema(Schema):
+    """Query parameters: unknown ones are ignored, as browsers and proxies add their own."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class InviteListArgsSchema(QueryArgsSchema):
     status = fields.String(
         load_default="active",
         validate=validate.OneOf(["active", "used", "revoked", "expired", "all"]),
     )
 
 
-class ActivityArgsSchema(Schema):
+class ActivityArgsSchema(QueryArgsSchema):
     action = fields.String(validate=validate.Length(max=64))
     entity = fields.String(validate=validate.Length(max=64))
     userId = Id(data_key="userId")

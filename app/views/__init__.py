@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
 
+from app.views.admin import AdminApi
 from app.views.auth import AuthApi
 from app.views.health import HealthApi
+from app.views.spaces import LibrariesApi, SpacesApi
 
 
 def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(HealthApi)
     appbuilder.add_api(AuthApi)
+    appbuilder.add_api(SpacesApi)
+    appbuilder.add_api(LibrariesApi)
+    appbuilder.add_api(AdminApi)

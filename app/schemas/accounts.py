@@ -11,6 +11,7 @@ from app.models.tenancy import SPACE_ROLES
 
 INT32 = 2**31 - 1
 Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(1, INT32), **kw)  # noqa: E731
+QueryId = lambda **kw: fields.Integer(validate=validate.Range(1, INT32), **kw)  # noqa: E731
 Name = lambda **kw: fields.String(validate=validate.Length(1, 120), **kw)  # noqa: E731
 Password = lambda **kw: fields.String(validate=validate.Length(8, 256), **kw)  # noqa: E731
 

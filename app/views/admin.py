@@ -9,10 +9,10 @@ from app.models.tenancy import Invite
 from app.schemas.accounts import (
     ActivityArgsSchema,
     AdminRolePatchSchema,
-    Id,
     InviteListArgsSchema,
     InvitePostSchema,
     QueryArgsSchema,
+    QueryId,
     iso,
 )
 from app.services import accounts, activity, invites, tenancy
@@ -29,7 +29,7 @@ from app.views.common import (
 
 
 class SpaceArgsSchema(QueryArgsSchema):
-    space_id = Id()
+    space_id = QueryId()
 
 
 def _scope():

@@ -9,13 +9,13 @@ from marshmallow import fields
 from app.models.tenancy import Library, Space, SpaceMembership
 from app.schemas.accounts import (
     ConfirmNameSchema,
-    Id,
     LibraryDeleteSchema,
     LibraryPatchSchema,
     LibraryPostSchema,
     LibrarySelectSchema,
     MemberRolePatchSchema,
     QueryArgsSchema,
+    QueryId,
     SpacePostSchema,
     iso,
 )
@@ -76,7 +76,7 @@ def scope_out(scope: tenancy.Scope) -> dict:
 
 
 class LibraryListArgsSchema(QueryArgsSchema):
-    space_id = Id()
+    space_id = QueryId()
     include_archived = fields.Boolean(load_default=False)
 
 

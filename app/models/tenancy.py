@@ -101,7 +101,11 @@ class UserScope(Model):
             ["space_memberships.user_id", "space_memberships.space_id"],
             ondelete="CASCADE",
         ),
-        ForeignKeyConstraint(["space_id", "library_id"], ["libraries.space_id", "libraries.id"]),
+        ForeignKeyConstraint(
+            ["space_id", "library_id"],
+            ["libraries.space_id", "libraries.id"],
+            ondelete="CASCADE",  # only reached when a whole space goes
+        ),
     )
 
 

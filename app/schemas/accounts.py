@@ -123,8 +123,8 @@ class InviteListArgsSchema(QueryArgsSchema):
 class ActivityArgsSchema(QueryArgsSchema):
     action = fields.String(validate=validate.Length(max=64))
     entity = fields.String(validate=validate.Length(max=64))
-    userId = Id(data_key="userId")
-    user_id = Id()
+    userId = QueryId(data_key="userId")
+    user_id = QueryId()
     date_from = fields.AwareDateTime(data_key="from", default_timezone=UTC)
     date_to = fields.AwareDateTime(data_key="to", default_timezone=UTC)
     q = fields.String(validate=validate.Length(max=200))

@@ -238,7 +238,7 @@ def list_users(scope: Scope) -> list[tuple[BoxsetUser, str | None]]:
     return [(u, role) for u, role in rows]
 
 
-def _visible_user(scope: Scope, user_id: int) -> BoxsetUser:
+def visible_user(scope: Scope, user_id: int) -> BoxsetUser:
     user = db.session.get(BoxsetUser, user_id)
     if user is None:
         raise NotFound("User not found.")
@@ -250,7 +250,7 @@ def _visible_user(scope: Scope, user_id: int) -> BoxsetUser:
 def user_summary(scope: Scope, user_id: int) -> dict[str, Any]:
     """Contribution counters from the activity log of the space."""
     scope.require("admin", "see member details")
-    user = _visible_user(scope, user_id)
+    user = visible_user(scope, user_id)
     base = select(ActivityEntry).where(
         ActivityEntry.user_id == user.id, ActivityEntry.space_id == scope.space_id
     )
@@ -301,7 +301,7 @@ def set_roles(
     new_instance_role: str | None,
     info: RequestInfo,
 ) -> BoxsetUser:
-    user = _visible_user(scope, user_id)
+    user = visible_user(scope, user_id)
     if new_instance_role is not None:
         if not scope.instance_admin:
             raise Forbidden("Only an instance Admin can change instance roles.")
@@ -331,7 +331,7 @@ def delete_user(scope: Scope, user_id: int, info: RequestInfo) -> None:
     """Space admins remove the member from the space; instance Admins delete the account."""
     if user_id == scope.user_id:
         raise Conflict("You cannot remove yourself here; leave the space from your profile.")
-    user = _visible_user(scope, user_id)
+    user = visible_user(scope, user_id)
     if not scope.instance_admin:
         tenancy.remove_member(scope.user, scope.space_id, user.id, info)
         return

@@ -49,7 +49,7 @@ def _users_by_id(ids: set[int | None]) -> dict[int, str]:
     rows = db.session.execute(
         select(BoxsetUser.id, BoxsetUser.email).where(BoxsetUser.id.in_(wanted))
     )
-    return dict(rows.tuples().all())
+    return {user_id: email for user_id, email in rows}
 
 
 def invite_out(invite: Invite, emails: dict[int, str], base_url: str | None = None) -> dict:
@@ -175,8 +175,9 @@ class AdminApi(BoxsetApi):
             409:
               description: Last owner or last instance Admin
         """
-        data = load_json(AdminRolePatchSchema())
         scope = _scope()
+        accounts.visible_user(scope, user_id)  # 404 before input errors
+        data = load_json(AdminRolePatchSchema())
         user = accounts.set_roles(
             scope,
             user_id,
@@ -263,9 +264,10 @@ class AdminApi(BoxsetApi):
             403:
               description: Space admins only
         """
+        scope = _scope()
         data = load_json(InvitePostSchema())
         invite, raw = invites.create_invite(
-            _scope(),
+            scope,
             email=data["email"],
             role=data["role"],
             expires_in_days=data["expires_in_days"],

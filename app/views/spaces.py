@@ -154,6 +154,7 @@ class SpacesApi(BoxsetApi):
             404:
               description: Not a space of mine
         """
+        tenancy.resolve_scope(g.actor, space_id=space_id)  # 404 before input errors
         data = load_json(SpacePostSchema())
         space = tenancy.rename_space(g.actor, space_id, data["name"], request_info())
         member = tenancy.membership(g.actor.id, space.id)
@@ -261,6 +262,7 @@ class SpacesApi(BoxsetApi):
             409:
               description: The last owner cannot be demoted
         """
+        tenancy.resolve_scope(g.actor, space_id=space_id)  # 404 before input errors
         data = load_json(MemberRolePatchSchema())
         member = tenancy.change_member_role(
             g.actor, space_id, user_id, data["role"], request_info()
@@ -357,8 +359,8 @@ class LibrariesApi(BoxsetApi):
               description: The name is taken in this space
         """
         args = load_args(LibraryListArgsSchema())
-        data = load_json(LibraryPostSchema())
         scope = tenancy.resolve_scope(g.actor, space_id=args.get("space_id"))
+        data = load_json(LibraryPostSchema())
         library = tenancy.create_library(scope, data["name"], data["description"], request_info())
         return one(library_out(library), 201)
 
@@ -391,8 +393,8 @@ class LibrariesApi(BoxsetApi):
             409:
               description: The name is taken in this space
         """
-        data = load_json(LibraryPatchSchema())
         scope = tenancy.resolve_scope(g.actor, library_id=library_id)
+        data = load_json(LibraryPatchSchema())
         library = tenancy.update_library(scope, library_id, data, request_info())
         return one(library_out(library))
 
@@ -451,8 +453,8 @@ class LibrariesApi(BoxsetApi):
             404:
               description: Not a library of mine
         """
-        data = load_json(ConfirmNameSchema())
         scope = tenancy.resolve_scope(g.actor, library_id=library_id)
+        data = load_json(ConfirmNameSchema())
         library = tenancy.archive_library(scope, library_id, data["confirm_name"], request_info())
         return one(library_out(library))
 
@@ -482,8 +484,8 @@ class LibrariesApi(BoxsetApi):
             404:
               description: Not a library of mine
         """
-        data = load_json(ConfirmNameSchema())
         scope = tenancy.resolve_scope(g.actor, library_id=library_id)
+        data = load_json(ConfirmNameSchema())
         library = tenancy.unarchive_library(scope, library_id, data["confirm_name"], request_info())
         return one(library_out(library))
 
@@ -514,8 +516,8 @@ class LibrariesApi(BoxsetApi):
             404:
               description: Not a library of mine
         """
-        data = load_json(LibraryDeleteSchema())
         scope = tenancy.resolve_scope(g.actor, library_id=library_id)
+        data = load_json(LibraryDeleteSchema())
         tenancy.delete_library(
             scope,
             library_id,

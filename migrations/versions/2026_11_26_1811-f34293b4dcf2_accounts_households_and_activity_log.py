@@ -214,6 +214,7 @@ def upgrade():
             ["space_id", "library_id"],
             ["libraries.space_id", "libraries.id"],
             name=op.f("fk_user_scopes_space_id_libraries"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["user_id", "space_id"],

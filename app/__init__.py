@@ -21,6 +21,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from app import audit, cli, errors, jobs, ratelimit, session_store, web
     from app.extensions import csrf, db, migrate
+    from app.views import pages
 
     web.configure_logging(app.config["LOG_FORMAT"])
     with app.app_context():
@@ -52,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     jobs.bind_huey(app)
     jobs.register_jobs()
     cli.register(app)
+    pages.init_pages(app)
 
     @app.context_processor
     def _build_info() -> dict[str, Any]:

@@ -7,10 +7,12 @@ from flask_appbuilder import AppBuilder
 from app.views.admin import AdminApi
 from app.views.auth import AuthApi
 from app.views.health import HealthApi
+from app.views.pages import PagesView
 from app.views.spaces import LibrariesApi, SpacesApi
 
 
 def register_views(appbuilder: AppBuilder) -> None:
+    appbuilder.add_view_no_menu(PagesView)
     appbuilder.add_api(HealthApi)
     appbuilder.add_api(AuthApi)
     appbuilder.add_api(SpacesApi)

@@ -32,8 +32,20 @@ class LiveServer:
     app: object
 
 
+def _serve(app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def live_app(make_app) -> Iterator[LiveServer]:
+    """A served app with one member, Mia (mia@example.test)."""
     with fresh_database() as url:
         app = make_app(SQLALCHEMY_DATABASE_URI=url, SERVER_NAME=None)
         upgrade_database(app)
@@ -43,35 +55,59 @@ def live_app(make_app) -> Iterator[LiveServer]:
             sm.add_user(
                 "mia", "Mia", "Member", "mia@example.test", sm.find_role("Member"), PASSWORD
             )
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
+        for base in _serve(app):
+            yield LiveServer(base, app)
 
 
 @pytest.fixture
-def browser_page():
+def empty_live_app(make_app) -> Iterator[LiveServer]:
+    """A served app on an empty database: the first registration creates the admin."""
+    with fresh_database() as url:
+        app = make_app(SQLALCHEMY_DATABASE_URI=url, SERVER_NAME=None)
+        upgrade_database(app)
+        with app.app_context():
+            app.appbuilder.sm.bootstrap()
+        for base in _serve(app):
+            yield LiveServer(base, app)
+
+
+def _watch(page) -> None:
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.console_errors = errors  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def browser():
     require_service("Chromium", os.path.exists(CHROMIUM))
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on(
-            "response",
-            lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-        )
-        page.console_errors = errors  # type: ignore[attr-defined]
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield page
+            yield instance
         finally:
-            context.close()
-            browser.close()
+            instance.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Pages in separate browser contexts (separate cookie jars), console errors recorded."""
+    contexts = []
+
+    def factory():
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        _watch(page)
+        return page
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def browser_page(new_page):
+    return new_page()

@@ -14,7 +14,7 @@ def test_member_signs_in_and_sees_the_home_page(live_app, browser_page, tmp_path
     page = browser_page
     page.goto(f"{live_app.url}/")
     assert "/login/" in page.url
-    page.fill("input[name=username]", "mia")
+    page.fill("input[name=username]", "mia@example.test")
     page.fill("input[name=password]", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_selector("h1")
@@ -31,7 +31,7 @@ def test_member_signs_in_and_sees_the_home_page(live_app, browser_page, tmp_path
 def test_wrong_password_stays_on_the_login_page(live_app, browser_page):
     page = browser_page
     page.goto(f"{live_app.url}/login/")
-    page.fill("input[name=username]", "mia")
+    page.fill("input[name=username]", "mia@example.test")
     page.fill("input[name=password]", "not-the-password")
     page.click("input[type=submit]")
     page.wait_for_load_state()
@@ -42,7 +42,7 @@ def test_wrong_password_stays_on_the_login_page(live_app, browser_page):
 def test_swagger_ui_renders_under_the_content_security_policy(live_app, browser_page):
     page = browser_page
     page.goto(f"{live_app.url}/login/")
-    page.fill("input[name=username]", "mia")
+    page.fill("input[name=username]", "mia@example.test")
     page.fill("input[name=password]", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_selector("h1")

@@ -52,17 +52,19 @@ class TextFormatter(logging.Formatter):
 
 
 def configure_logging(log_format: str) -> None:
-    """Send Boxset's logs to stdout, one line each (JSON lines with LOG_FORMAT=json)."""
-    root = logging.getLogger("boxset")
+    """Send logs to stdout, one line each (JSON lines with LOG_FORMAT=json): Boxset's own at
+    INFO, everything else (Flask-AppBuilder, SQLAlchemy, huey, …) at WARNING, in one format."""
     formatter = JsonFormatter() if log_format == "json" else TextFormatter()
-    handler = next((h for h in root.handlers if getattr(h, "_boxset", False)), None)
-    if handler is None:
-        handler = logging.StreamHandler(sys.stdout)
-        handler._boxset = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    handler.setFormatter(formatter)
-    root.setLevel(logging.INFO)
-    root.propagate = False
+    for name, level in (("boxset", logging.INFO), ("", logging.WARNING)):
+        logger = logging.getLogger(name)
+        handler = next((h for h in logger.handlers if getattr(h, "_boxset", False)), None)
+        if handler is None:
+            handler = logging.StreamHandler(sys.stdout)
+            handler._boxset = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+        handler.setFormatter(formatter)
+        logger.setLevel(level)
+    logging.getLogger("boxset").propagate = False
 
 
 class RequestLogMiddleware:

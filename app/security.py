@@ -114,19 +114,11 @@ class BoxsetSecurityManager(SecurityManager):
         )
 
     def on_user_logout(self, user) -> None:
-        from app.services import activity, tenancy
+        from app.services import activity
 
         if user is None or not getattr(user, "is_authenticated", False):
             return
-        space_id, _library = tenancy.active_scope_ids(user)
-        activity.record_now(
-            "auth.logout",
-            actor=user,
-            space_id=space_id,
-            entity_type="user",
-            entity_id=user.id,
-            info=_request_info(),
-        )
+        activity.record_account_event("auth.logout", user, info=_request_info(), commit=True)
 
     # --- roles ---------------------------------------------------------------------------------
 

@@ -160,13 +160,9 @@ def update_profile(
     if "name" in changes:
         user.display_name = changes["name"].strip() or None
         user.first_name, user.last_name = _split_name(changes["name"], user.email)
-    space_id, _library_id = tenancy.active_scope_ids(user)
-    activity.record(
+    activity.record_account_event(
         "auth.profile.update",
-        actor=user,
-        space_id=space_id,
-        entity_type="user",
-        entity_id=user.id,
+        user,
         details={
             "fields": sorted(k for k in changes if k not in ("password", "current_password")),
             "password_changed": password_changed,

@@ -62,6 +62,35 @@ def record(
     return entry
 
 
+def record_account_event(
+    action: str,
+    user: BoxsetUser,
+    *,
+    info: RequestInfo,
+    entity_type: str = "user",
+    entity_id: Any = None,
+    details: dict[str, Any] | None = None,
+    commit: bool = False,
+) -> None:
+    """An event about the user's own account, filed under their active space (so that space's
+    admins see it)."""
+    from app.services.tenancy import active_scope_ids
+
+    space_id, _library_id = active_scope_ids(user)
+    kwargs = {
+        "actor": user,
+        "space_id": space_id,
+        "entity_type": entity_type,
+        "entity_id": user.id if entity_id is None else entity_id,
+        "details": details,
+        "info": info,
+    }
+    if commit:
+        record_now(action, **kwargs)
+    else:
+        record(action, **kwargs)
+
+
 def record_now(action: str, **kwargs: Any) -> None:
     """Record and commit an event on its own (failed logins, denied requests)."""
     try:

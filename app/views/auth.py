@@ -17,7 +17,7 @@ from app.schemas.accounts import (
     RegisterPostSchema,
     iso,
 )
-from app.services import accounts, activity, sessions, tenancy
+from app.services import accounts, activity, sessions
 from app.views.common import (
     BoxsetApi,
     authenticated,
@@ -156,16 +156,7 @@ class AuthApi(BoxsetApi):
             401:
               description: Not signed in
         """
-        user = g.actor
-        space_id, _library = tenancy.active_scope_ids(user)
-        activity.record_now(
-            "auth.logout",
-            actor=user,
-            space_id=space_id,
-            entity_type="user",
-            entity_id=user.id,
-            info=request_info(),
-        )
+        activity.record_account_event("auth.logout", g.actor, info=request_info(), commit=True)
         logout_user()
         return no_content()
 
@@ -255,11 +246,9 @@ class AuthApi(BoxsetApi):
         user = g.actor
         if not sessions.revoke_session(user.id, session_id):
             raise NotFound("Session not found.")
-        space_id, _library = tenancy.active_scope_ids(user)
-        activity.record(
+        activity.record_account_event(
             "auth.session.revoke",
-            actor=user,
-            space_id=space_id,
+            user,
             entity_type="session",
             entity_id=session_id,
             info=request_info(),
@@ -312,11 +301,9 @@ class AuthApi(BoxsetApi):
         created = sm.create_api_key(g.actor, data["name"])
         model = sm.api_key_model
         key = db.session.scalar(select(model).where(model.uuid == created["uuid"]))
-        space_id, _library = tenancy.active_scope_ids(g.actor)
-        activity.record(
+        activity.record_account_event(
             "auth.api_key.create",
-            actor=g.actor,
-            space_id=space_id,
+            g.actor,
             entity_type="api_key",
             entity_id=key.id,
             details={"name": key.name},
@@ -354,11 +341,9 @@ class AuthApi(BoxsetApi):
         if key is None or key.revoked_on is not None:
             raise NotFound("API key not found.")
         sm.revoke_api_key(key.uuid)
-        space_id, _library = tenancy.active_scope_ids(g.actor)
-        activity.record(
+        activity.record_account_event(
             "auth.api_key.revoke",
-            actor=g.actor,
-            space_id=space_id,
+            g.actor,
             entity_type="api_key",
             entity_id=key.id,
             details={"name": key.name},

@@ -91,4 +91,12 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    """Writers (unsafe requests, jobs) take SQLite's write lock up front (BEGIN IMMEDIATE,
+    waiting up to the busy timeout), so a read-then-write transaction never fails to upgrade
+    its lock under the embedded server's threads. Reads stay deferred and run concurrently."""
+    from flask import g, has_app_context, has_request_context, request
+
+    writer = (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")) or (
+        has_app_context() and g.get("writes_database", False)
+    )
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")

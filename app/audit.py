@@ -42,10 +42,6 @@ def _error_summary(response: Response) -> str | None:
 
 
 def init_audit(app: Flask) -> None:
-    @app.before_request
-    def _start_timer() -> None:
-        g.audit_started = time.perf_counter()
-
     @app.after_request
     def _record_outcome(response: Response) -> Response:
         path = request.path
@@ -68,7 +64,7 @@ def init_audit(app: Flask) -> None:
             action = "security.access_denied"
         else:
             action = "request.failed" if status >= 400 else "request.succeeded"
-        started = g.get("audit_started")
+        started = g.get("request_started")
         activity.record_now(
             action,
             actor=actor,

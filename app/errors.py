@@ -142,13 +142,24 @@ def _http_message(exc: HTTPException) -> str:
     return DEFAULT_MESSAGES.get(status, exc.name)
 
 
+def _rollback() -> None:
+    from app.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the database may be the thing that failed
+        log.warning("rollback after an error failed", exc_info=True)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
+        _rollback()  # nothing a failed request half-did may be committed later
         return render_error(exc.status, exc.message, exc.code)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        _rollback()
         status = exc.code or 500
         headers = {}
         if status == 405 and exc.valid_methods:
@@ -163,9 +174,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error (request id %s)", getattr(g, "request_id", "-"))
-        from app.extensions import db
-
-        db.session.rollback()
+        _rollback()
         return render_error(500, DEFAULT_MESSAGES[500], "internal_error")
 
     @app.after_request

@@ -15,6 +15,12 @@ from flask import jsonify, request
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.manager import BaseSecurityManager
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import (
+    ResetMyPasswordView,
+    ResetPasswordView,
+    UserDBModelView,
+    UserInfoEditView,
+)
 
 from app.models import accounts as _accounts  # noqa: F401  (adds Boxset's user columns)
 
@@ -26,8 +32,6 @@ MEMBER_ROLE = "Member"
 # (permission, view-menu) pairs every signed-in member holds. Later features add theirs.
 MEMBER_PERMISSIONS: list[tuple[str, str]] = [
     ("can_userinfo", "UserDBModelView"),
-    ("can_this_form_get", "ResetMyPasswordView"),
-    ("can_this_form_post", "ResetMyPasswordView"),
     ("can_get", "OpenApi"),
     ("can_show", "SwaggerView"),
     ("can_get", "MenuApi"),
@@ -45,6 +49,27 @@ class SessionOnlySecurityApi(SecurityApi):
         return self.response_404()
 
 
+class ReadOnlyUserView(UserDBModelView):
+    """Flask-AppBuilder's user screens, read-only: accounts change through Boxset's own pages
+    and API, which keep the last-owner/last-Admin rules, end sessions and write the log."""
+
+    base_permissions = ["can_list", "can_show", "can_userinfo"]
+
+
+class NoPasswordFormView(ResetMyPasswordView):
+    """Passwords change on the profile page (current password required, other sessions end)."""
+
+    base_permissions: list[str] = []
+
+
+class NoAdminPasswordFormView(ResetPasswordView):
+    base_permissions: list[str] = []
+
+
+class NoUserInfoEditView(UserInfoEditView):
+    base_permissions: list[str] = []
+
+
 def _request_info():
     from app.session_store import request_info
 
@@ -53,6 +78,10 @@ def _request_info():
 
 class BoxsetSecurityManager(SecurityManager):
     security_api = SessionOnlySecurityApi
+    userdbmodelview = ReadOnlyUserView
+    resetmypasswordview = NoPasswordFormView
+    resetpasswordview = NoAdminPasswordFormView
+    userinfoeditview = NoUserInfoEditView
 
     def create_jwt_manager(self, app):
         jwt_manager = super().create_jwt_manager(app)
@@ -78,9 +107,12 @@ class BoxsetSecurityManager(SecurityManager):
         if user is None:
             from app.services import activity
 
+            typed = (username or "").strip()
+            looks_like_email = "@" in typed and " " not in typed and len(typed) <= 320
             activity.record_now(
                 "auth.login.failed",
-                details={"email": (username or "")[:320]},
+                # Only what looks like an email: a password typed in the wrong box stays out.
+                details={"email": typed.lower() if looks_like_email else "(not an email address)"},
                 info=_request_info(),
             )
         return user

@@ -9,12 +9,14 @@ signing out deletes the row.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from flask_login import user_logged_in
 from itsdangerous import BadSignature
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
 from app.extensions import db
@@ -22,6 +24,11 @@ from app.services import sessions as session_service
 from app.services.context import RequestInfo
 
 ANON_COOKIE = "boxset_anon"
+
+
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    """Session data as plain JSON (flash messages may be lazy translation strings)."""
+    return json.loads(json.dumps(data, default=str))
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -76,7 +83,10 @@ class DatabaseSessionInterface(SessionInterface):
             row = session_service.find_session(raw)
             if row is not None:
                 if session_service.touch(row):
-                    db.session.commit()
+                    try:
+                        db.session.commit()
+                    except SQLAlchemyError:  # "last seen" is best effort; never fail a request
+                        db.session.rollback()
                 data = dict(row.data or {})
                 data["_user_id"] = str(row.user_id)
                 session = ServerSession(data, row_id=row.id, user_id=row.user_id)
@@ -128,6 +138,7 @@ class DatabaseSessionInterface(SessionInterface):
         if session.row_id is None or session.rotate or user_id != session.loaded_user_id:
             if session.row_id is not None:
                 session_service.end_session(session.row_id)
+            data = _json_safe(data)
             row, raw = session_service.create_session(
                 user_id,
                 info=request_info(request),
@@ -145,7 +156,7 @@ class DatabaseSessionInterface(SessionInterface):
 
             row = db.session.get(UserSession, session.row_id)
             if row is not None:
-                row.data = data
+                row.data = _json_safe(data)
                 db.session.commit()
 
     def _save_anonymous(
@@ -163,7 +174,7 @@ class DatabaseSessionInterface(SessionInterface):
             return
         response.set_cookie(
             ANON_COOKIE,
-            serializer.dumps(data),
+            serializer.dumps(_json_safe(data)),
             max_age=int(app.permanent_session_lifetime.total_seconds()),
             **options,
         )

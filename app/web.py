@@ -160,15 +160,19 @@ class _TooDeep(Exception):
     pass
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _has_nul(value: Any) -> bool:
-    """NUL anywhere in a JSON document (iterative; refuses documents nested too deeply)."""
+    """NUL or a lone UTF-16 surrogate anywhere in a JSON document: neither can be stored or
+    hashed. Iterative; refuses documents nested too deeply."""
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if depth >= MAX_JSON_DEPTH:
             raise _TooDeep
         if isinstance(item, str):
-            if "\x00" in item:
+            if _UNSTORABLE.search(item):
                 return True
         elif isinstance(item, dict):
             stack.extend((k, depth + 1) for k in item)
@@ -212,6 +216,7 @@ def init_web(app: Flask) -> None:
     @app.before_request
     def _request_context() -> None:
         g.request_id = request.environ.get(REQUEST_ID_ENV) or uuid.uuid4().hex
+        g.request_started = time.perf_counter()
 
     @app.before_request
     def _api_input_guard() -> None:
@@ -233,7 +238,7 @@ def init_web(app: Flask) -> None:
         args = [part for key, values in request.args.lists() for part in (key, *values)]
         try:
             if _has_nul(body) or _has_nul(args):
-                raise Invalid("Text must not contain NUL characters.")
+                raise Invalid("Text must not contain NUL characters or lone surrogates.")
         except _TooDeep:
             raise MalformedRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.") from None
 

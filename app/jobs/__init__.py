@@ -63,6 +63,9 @@ def app_task(**task_options: Any) -> Callable:
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
             with get_app().app_context():
+                from flask import g
+
+                g.writes_database = True  # SQLite: take the write lock up front
                 return fn(*args, **kwargs)
 
         return huey.task(**task_options)(run)

@@ -28,6 +28,9 @@ def prune_sessions_if_due(now: float | None = None) -> int | None:
     if last is not EmptyData and now - float(last) < interval:
         return None
     with app.app_context():
+        from flask import g
+
+        g.writes_database = True
         removed = sessions.prune_expired()
     huey.storage.put_data(LAST_PRUNE_KEY, str(now).encode())
     if removed:

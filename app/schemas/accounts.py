@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from app.models.base import iso
 from app.models.tenancy import SPACE_ROLES
 
 INT32 = 2**31 - 1
 Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(1, INT32), **kw)  # noqa: E731
 QueryId = lambda **kw: fields.Integer(validate=validate.Range(1, INT32), **kw)  # noqa: E731
-Name = lambda **kw: fields.String(validate=validate.Length(1, 120), **kw)  # noqa: E731
+
+
+class Trimmed(fields.String):
+    """A string with surrounding whitespace removed before it is validated."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+Name = lambda **kw: Trimmed(validate=validate.Length(1, 120), **kw)  # noqa: E731
+# Emails double as Flask-AppBuilder usernames, which hold 128 characters.
+Email = lambda **kw: fields.Email(validate=validate.Length(max=128), **kw)  # noqa: E731
 Password = lambda **kw: fields.String(validate=validate.Length(8, 256), **kw)  # noqa: E731
 
 
@@ -22,7 +34,7 @@ class StrictSchema(Schema):
 
 
 class RegisterPostSchema(StrictSchema):
-    email = fields.Email(required=True, validate=validate.Length(max=320))
+    email = Email(required=True)
     password = Password(required=True)
     name = Name(required=True)
     invite_token = fields.String(
@@ -37,7 +49,7 @@ class LoginPostSchema(StrictSchema):
 
 class ProfilePatchSchema(StrictSchema):
     name = Name()
-    email = fields.Email(validate=validate.Length(max=320))
+    email = Email()
     password = Password()
     current_password = fields.String(validate=validate.Length(max=256))
 
@@ -50,7 +62,11 @@ class ProfilePatchSchema(StrictSchema):
 
 
 class ApiKeyPostSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 100))
+    name = Trimmed(required=True, validate=validate.Length(1, 100))
+
+
+class InviteAcceptSchema(StrictSchema):
+    invite_token = fields.String(required=True, validate=validate.Length(1, 256))
 
 
 class SpacePostSchema(StrictSchema):
@@ -101,7 +117,7 @@ class AdminRolePatchSchema(StrictSchema):
 
 
 class InvitePostSchema(StrictSchema):
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
+    email = Email(load_default=None, allow_none=True)
     role = fields.String(load_default="member", validate=validate.OneOf(SPACE_ROLES))
     expires_in_days = fields.Integer(strict=True, load_default=7, validate=validate.Range(1, 90))
 
@@ -134,10 +150,4 @@ class ActivityArgsSchema(QueryArgsSchema):
 
 # --- output -----------------------------------------------------------------------------------
 
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+__all__ = ["iso"]

@@ -13,7 +13,7 @@ from app.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models.accounts import BoxsetUser
 from app.models.activity import ActivityEntry
-from app.models.base import utcnow
+from app.models.base import iso, utcnow
 from app.models.tenancy import SpaceMembership
 from app.services import activity, invites, sessions, tenancy
 from app.services.context import RequestInfo
@@ -97,7 +97,7 @@ def register(
         assert invite is not None
         db.session.add(SpaceMembership(space_id=invite.space_id, user_id=user.id, role=invite.role))
         db.session.flush()
-        library = tenancy._first_library(invite.space_id)
+        library = tenancy.first_library(invite.space_id)
         tenancy.set_active_scope(user.id, invite.space_id, library.id if library else None)
         invite.used_at = utcnow()
         invite.used_by = user.id
@@ -142,6 +142,8 @@ def update_profile(
 ) -> BoxsetUser:
     """Name, email, password. A password change needs the current password and ends every
     other session of the user."""
+    if not {"name", "email", "password"} & changes.keys():
+        return user  # nothing to change, nothing to record
     password_changed = False
     if "password" in changes:
         current = changes.get("current_password")
@@ -196,7 +198,7 @@ def public_user(user: BoxsetUser) -> dict[str, Any]:
         "email": user.email,
         "name": user.name,
         "role": instance_role(user),
-        "last_login_at": _aware(user.last_login),
+        "last_login_at": iso(_aware(user.last_login)),
     }
 
 
@@ -285,7 +287,12 @@ def user_summary(scope: Scope, user_id: int) -> dict[str, Any]:
 
 
 def _admin_count() -> int:
-    role = _sm().find_role(ADMIN_ROLE)
+    """Active instance Admins. The Admin role's row is locked until commit, so two Admins
+    demoting each other at once cannot leave the instance without one."""
+    sm = _sm()
+    role = db.session.scalar(
+        select(sm.role_model).where(sm.role_model.name == ADMIN_ROLE).with_for_update()
+    )
     return sum(1 for u in role.user if u.active) if role is not None else 0
 
 
@@ -317,9 +324,9 @@ def set_roles(
                 details={"instance_role": new_instance_role, "scope": "instance"},
                 info=info,
             )
-        db.session.commit()
-    if role is not None:
-        tenancy.change_member_role(scope.user, scope.space_id, user.id, role, info)
+    if role is not None:  # any refusal here rolls back the instance-role part too
+        tenancy.change_member_role(scope.user, scope.space_id, user.id, role, info, commit=False)
+    db.session.commit()
     return user
 
 
@@ -329,7 +336,7 @@ def delete_user(scope: Scope, user_id: int, info: RequestInfo) -> None:
         raise Conflict("You cannot remove yourself here; leave the space from your profile.")
     user = visible_user(scope, user_id)
     if not scope.instance_admin:
-        tenancy.remove_member(scope.user, scope.space_id, user.id, info)
+        tenancy.remove_member(scope.user, scope.space_id, user.id, info, action="admin.user.delete")
         return
     scope.require("admin", "delete accounts")
     if tenancy.is_instance_admin(user) and _admin_count() <= 1:

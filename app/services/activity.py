@@ -72,14 +72,11 @@ def record_account_event(
     details: dict[str, Any] | None = None,
     commit: bool = False,
 ) -> None:
-    """An event about the user's own account, filed under their active space (so that space's
-    admins see it)."""
-    from app.services.tenancy import active_scope_ids
-
-    space_id, _library_id = active_scope_ids(user)
+    """An event about the user's own account. It belongs to no space: a person in several
+    households keeps their sign-ins to themselves (the instance Admin sees them)."""
     kwargs = {
         "actor": user,
-        "space_id": space_id,
+        "space_id": None,
         "entity_type": entity_type,
         "entity_id": user.id if entity_id is None else entity_id,
         "details": details,
@@ -128,13 +125,15 @@ def list_activity(
     if date_to is not None:
         query = query.where(ActivityEntry.created_at <= date_to)
     if text:
-        pattern = f"%{text.lower()}%"
+        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         query = query.where(
             or_(
-                func.lower(ActivityEntry.action).like(pattern),
-                func.lower(cast(ActivityEntry.details, String)).like(pattern),
-                func.lower(ActivityEntry.user_email).like(pattern),
-                func.lower(ActivityEntry.entity_type).like(pattern),
+                func.lower(ActivityEntry.action).like(pattern, escape="\\"),
+                func.lower(cast(ActivityEntry.details, String)).like(pattern, escape="\\"),
+                func.lower(ActivityEntry.user_email).like(pattern, escape="\\"),
+                func.lower(ActivityEntry.entity_type).like(pattern, escape="\\"),
+                func.lower(ActivityEntry.request_id).like(pattern, escape="\\"),
             )
         )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -116,3 +116,30 @@ def claimable_invite(raw_token: str, email: str) -> Invite:
     if invite.email and invite.email != email.strip().lower():
         raise invalid
     return invite
+
+
+def accept_invite(user, raw_token: str, info: RequestInfo) -> Invite:
+    """A signed-in account joins the invitation's space with its role."""
+    from app.models.tenancy import SpaceMembership
+    from app.services import tenancy
+
+    invite = claimable_invite(raw_token, user.email)
+    if tenancy.membership(user.id, invite.space_id) is not None:
+        raise Conflict("You are already a member of that space.")
+    db.session.add(SpaceMembership(space_id=invite.space_id, user_id=user.id, role=invite.role))
+    invite.used_at = utcnow()
+    invite.used_by = user.id
+    db.session.flush()
+    library = tenancy.first_library(invite.space_id)
+    tenancy.set_active_scope(user.id, invite.space_id, library.id if library else None)
+    activity.record(
+        "invite.claimed",
+        actor=user,
+        space_id=invite.space_id,
+        entity_type="invite",
+        entity_id=invite.id,
+        details={"role": invite.role, "existing_account": True},
+        info=info,
+    )
+    db.session.commit()
+    return invite

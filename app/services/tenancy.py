@@ -55,7 +55,7 @@ def membership(user_id: int, space_id: int) -> SpaceMembership | None:
     )
 
 
-def _first_library(space_id: int) -> Library | None:
+def first_library(space_id: int) -> Library | None:
     return db.session.scalar(
         select(Library)
         .where(Library.space_id == space_id, Library.archived_at.is_(None))
@@ -112,8 +112,8 @@ def resolve_scope(
     elif active is not None and active.space_id == space_id and active.library_id is not None:
         resolved_library = active.library_id
     else:
-        first_library = _first_library(space_id)
-        resolved_library = first_library.id if first_library else None
+        library = first_library(space_id)
+        resolved_library = library.id if library else None
     return Scope(user, space_id, resolved_library, role, admin)
 
 
@@ -148,10 +148,15 @@ def user_spaces(user: BoxsetUser) -> list[tuple[Space, str]]:
 
 
 def create_space_for(
-    user: BoxsetUser, name: str, *, library_name: str = DEFAULT_LIBRARY, info: RequestInfo
+    user: BoxsetUser,
+    name: str,
+    *,
+    library_name: str = DEFAULT_LIBRARY,
+    info: RequestInfo,
+    make_active: bool = True,
 ) -> tuple[Space, Library]:
-    """A new space owned by `user`, with a first library, made their active scope.
-    Part of a unit of work: the caller commits."""
+    """A new space owned by `user`, with a first library; made their active scope when asked
+    (or when they have none). Part of a unit of work: the caller commits."""
     space = Space(name=name.strip(), created_by=user.id)
     db.session.add(space)
     db.session.flush()
@@ -159,7 +164,8 @@ def create_space_for(
     library = Library(space_id=space.id, name=library_name, created_by=user.id)
     db.session.add(library)
     db.session.flush()
-    set_active_scope(user.id, space.id, library.id)
+    if make_active or db.session.get(UserScope, user.id) is None:
+        set_active_scope(user.id, space.id, library.id)
     activity.record(
         "space.create",
         actor=user,
@@ -173,7 +179,8 @@ def create_space_for(
 
 
 def create_space(user: BoxsetUser, name: str, info: RequestInfo = NO_REQUEST) -> Space:
-    space, _library = create_space_for(user, name, info=info)
+    """Create a space; the caller's active space changes only with `select_space`."""
+    space, _library = create_space_for(user, name, info=info, make_active=False)
     db.session.commit()
     return space
 
@@ -231,7 +238,7 @@ def delete_space(user: BoxsetUser, space_id: int, confirm_name: str | None, info
             .limit(1)
         )
         if other is not None:
-            library = _first_library(other)
+            library = first_library(other)
             set_active_scope(user_id, other, library.id if library else None)
     db.session.commit()
 
@@ -241,7 +248,7 @@ def select_space(user: BoxsetUser, space_id: int, info: RequestInfo) -> Scope:
     if membership(user.id, space_id) is None:
         # Instance Admins may look into any space, but their active scope is one they belong to.
         raise Forbidden("Join this space before making it your active space.")
-    library = _first_library(space_id)
+    library = first_library(space_id)
     set_active_scope(user.id, space_id, library.id if library else None)
     activity.record(
         "space.select",
@@ -289,7 +296,13 @@ def _member_of(scope: Scope, user_id: int) -> SpaceMembership:
 
 
 def change_member_role(
-    actor: BoxsetUser, space_id: int, user_id: int, role: str, info: RequestInfo
+    actor: BoxsetUser,
+    space_id: int,
+    user_id: int,
+    role: str,
+    info: RequestInfo,
+    *,
+    commit: bool = True,
 ) -> SpaceMembership:
     if role not in SPACE_ROLES:
         raise Invalid({"role": [f"Must be one of: {', '.join(SPACE_ROLES)}."]})
@@ -311,11 +324,19 @@ def change_member_role(
         details={"from": old, "to": role, "scope": "space"},
         info=info,
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return member
 
 
-def remove_member(actor: BoxsetUser, space_id: int, user_id: int, info: RequestInfo) -> None:
+def remove_member(
+    actor: BoxsetUser,
+    space_id: int,
+    user_id: int,
+    info: RequestInfo,
+    *,
+    action: str | None = None,
+) -> None:
     scope = resolve_scope(actor, space_id=space_id)
     leaving = user_id == actor.id
     if not leaving:
@@ -330,12 +351,12 @@ def remove_member(actor: BoxsetUser, space_id: int, user_id: int, info: RequestI
     db.session.flush()
     _reassign_scope(user_id)
     activity.record(
-        "space.member.leave" if leaving else "space.member.remove",
+        action or ("space.member.leave" if leaving else "space.member.remove"),
         actor=actor,
         space_id=space_id,
         entity_type="user",
         entity_id=user_id,
-        details={"role": member.role},
+        details={"role": member.role, "scope": "space"},
         info=info,
     )
     db.session.commit()
@@ -351,7 +372,7 @@ def _reassign_scope(user_id: int) -> None:
         .limit(1)
     )
     if other is not None:
-        library = _first_library(other)
+        library = first_library(other)
         set_active_scope(user_id, other, library.id if library else None)
 
 

@@ -122,6 +122,18 @@
     });
   };
 
+  // --- join with an existing account -----------------------------------------------------------
+  pages.join = function () {
+    var form = document.getElementById("join-form");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      api("POST", "/api/auth/invites/accept", formData(form)).then(function (result) {
+        if (result.ok) { window.location.assign("/"); }
+        else { show(form.querySelector("[data-errors]"), message(result.body)); }
+      });
+    });
+  };
+
   // --- profile --------------------------------------------------------------------------------
   pages.profile = function () {
     var profileForm = document.getElementById("profile-form");

@@ -12,12 +12,13 @@ from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.schemas.accounts import (
     ApiKeyPostSchema,
+    InviteAcceptSchema,
     LoginPostSchema,
     ProfilePatchSchema,
     RegisterPostSchema,
     iso,
 )
-from app.services import accounts, activity, sessions
+from app.services import accounts, activity, invites, sessions
 from app.views.common import (
     BoxsetApi,
     authenticated,
@@ -62,6 +63,7 @@ class AuthApi(BoxsetApi):
         LoginPostSchema,
         ProfilePatchSchema,
         ApiKeyPostSchema,
+        InviteAcceptSchema,
     )
     rate_limits = [("auth", ("POST",))]
     public_endpoints = ("csrf_token", "register", "login")
@@ -156,9 +158,37 @@ class AuthApi(BoxsetApi):
             401:
               description: Not signed in
         """
-        activity.record_account_event("auth.logout", g.actor, info=request_info(), commit=True)
-        logout_user()
+        if g.get("auth_method") == "session":  # an API key has no session to end
+            activity.record_account_event("auth.logout", g.actor, info=request_info(), commit=True)
+            logout_user()
         return no_content()
+
+    @expose("/invites/accept", methods=["POST"])
+    @authenticated
+    def accept_invite(self):
+        """Join another space with an invitation (for people who already have an account).
+        ---
+        post:
+          summary: Accept an invitation
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/InviteAcceptSchema'
+          responses:
+            200:
+              description: Joined; the space is now active
+            400:
+              description: The invitation is not valid for me
+            401:
+              description: Not signed in
+            409:
+              description: Already a member
+        """
+        data = load_json(InviteAcceptSchema())
+        invites.accept_invite(g.actor, data["invite_token"], request_info())
+        return one(accounts.me(g.actor))
 
     @expose("/me", methods=["GET"])
     @authenticated

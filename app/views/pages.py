@@ -62,11 +62,12 @@ class PagesView(BaseView):
 
     @expose("/register")
     def register(self):
+        invite = request.args.get("invite", "")[:256]
         if _signed_in_user() is not None:
+            if invite:  # someone with an account joins another household
+                return self.render_template("boxset/join.html", invite=invite)
             return redirect(self.appbuilder.get_url_for_index)
-        return self.render_template(
-            "boxset/register.html", invite=request.args.get("invite", "")[:256]
-        )
+        return self.render_template("boxset/register.html", invite=invite)
 
     @expose("/profile")
     def profile(self):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.services.database import upgrade_database
 from tests.conftest import PASSWORD, fresh_database, require_service
+from tests.conftest import serve as _serve
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,17 +31,6 @@ class LiveServer:
     app: object
 
 
-def _serve(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def live_app(make_app) -> Iterator[LiveServer]:
     """A served app with one member, Mia (mia@example.test)."""
@@ -55,7 +43,7 @@ def live_app(make_app) -> Iterator[LiveServer]:
             sm.add_user(
                 "mia", "Mia", "Member", "mia@example.test", sm.find_role("Member"), PASSWORD
             )
-        for base in _serve(app):
+        with _serve(app) as base:
             yield LiveServer(base, app)
 
 
@@ -67,7 +55,7 @@ def empty_live_app(make_app) -> Iterator[LiveServer]:
         upgrade_database(app)
         with app.app_context():
             app.appbuilder.sm.bootstrap()
-        for base in _serve(app):
+        with _serve(app) as base:
             yield LiveServer(base, app)
 
 

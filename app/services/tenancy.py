@@ -266,14 +266,15 @@ def select_space(user: BoxsetUser, space_id: int, info: RequestInfo) -> Scope:
 
 
 def _owner_count(space_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count()).where(
-                SpaceMembership.space_id == space_id, SpaceMembership.role == "owner"
-            )
-        )
-        or 0
-    )
+    """Owners of the space, with their rows locked until commit, so two owners demoting each
+    other at the same moment cannot leave the space without one (PostgreSQL; SQLite writers
+    are serialised by BEGIN IMMEDIATE)."""
+    owners = db.session.scalars(
+        select(SpaceMembership.id)
+        .where(SpaceMembership.space_id == space_id, SpaceMembership.role == "owner")
+        .with_for_update()
+    ).all()
+    return len(owners)
 
 
 def list_members(user: BoxsetUser, space_id: int) -> list[tuple[BoxsetUser, SpaceMembership]]:

@@ -17,6 +17,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)
+    app.json.sort_keys = False  # answers keep the order they are built in
     _database_options(app)
 
     from app import audit, cli, errors, jobs, ratelimit, session_store, web

@@ -95,6 +95,9 @@ class Member:
     def patch(self, url: str, json=None, **kw):
         return self.client.patch(url, json=json, headers=self.csrf, **kw)
 
+    def put(self, url: str, json=None, **kw):
+        return self.client.put(url, json=json, headers=self.csrf, **kw)
+
     def delete(self, url: str, json=None, **kw):
         return self.client.delete(url, json=json, headers=self.csrf, **kw)
 

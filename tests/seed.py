@@ -8,7 +8,8 @@ from __future__ import annotations
 from flask import Flask
 
 from app.extensions import db
-from app.services import activity, invites, sessions, tenancy
+from app.models.media import MediaMetadata, MediaVariant
+from app.services import activity, invites, media, sessions, tenancy
 from app.services.context import RequestInfo
 
 PASSWORD = "rehearsal-password-1"
@@ -55,5 +56,37 @@ def seed_every_table(app: Flask) -> None:
             entity_id=admin.id,
             info=INFO,
         )
+        db.session.commit()
+        series = media.create_media(
+            scope,
+            {
+                "title": "Twin Peaks", "media_type": "tv_series", "network": "ABC", "year": 1990,
+                "genres": ["Drama", "Mystery"], "directors": ["David Lynch"],
+                "cast": ["Kyle MacLachlan", "Sheryl Lee"],
+            },
+            INFO,
+        )  # fmt: skip
+        media.set_seasons(
+            scope,
+            series.id,
+            [
+                {"season_number": 1, "expected_episodes": 8, "available_episodes": 8},
+                {"season_number": 2, "expected_episodes": 22, "available_episodes": 20},
+            ],
+            INFO,
+        )
+        film = media.create_media(
+            scope,
+            {
+                "title": "The Straight Story", "year": 1999, "format": "DVD", "rating": 8.0,
+                "genres": ["Drama"], "directors": ["David Lynch"], "cast": ["Richard Farnsworth"],
+            },
+            INFO,
+        )  # fmt: skip
+        db.session.add(
+            MediaVariant(media_id=film.id, edition="Criterion", format="Blu-ray",
+                         resolution="1080p", width=1920, height=1080)
+        )  # fmt: skip
+        db.session.add(MediaMetadata(media_id=film.id, key="disc_release_date", value="2000-11-07"))
         db.session.commit()
         db.session.remove()

@@ -78,7 +78,9 @@ def other_household(app):
     invite_id = _invite_id
     key = home.owner.post("/api/auth/api-keys", json={"name": "theirs"}).json["id"]
     session_id = home.owner.get("/api/auth/sessions").json["result"][0]["id"]
+    media_id = home.owner.post("/api/media", json={"title": "Theirs"}).json["id"]
     return {
+        "media_id": media_id,
         "space_id": home.space_id,
         "library_id": home.library_id,
         "user_id": home.owner.user_id,

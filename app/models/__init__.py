@@ -14,6 +14,6 @@ Model.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-from app.models import accounts, activity, tenancy  # noqa: E402  (after the naming convention)
+from app.models import accounts, activity, media, tenancy  # noqa: E402  (after the naming convention)
 
-__all__ = ["Model", "accounts", "activity", "tenancy"]
+__all__ = ["Model", "accounts", "activity", "media", "tenancy"]

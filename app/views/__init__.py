@@ -7,6 +7,7 @@ from flask_appbuilder import AppBuilder
 from app.views.admin import AdminApi
 from app.views.auth import AuthApi
 from app.views.health import HealthApi
+from app.views.media import MediaApi
 from app.views.pages import PagesView
 from app.views.spaces import LibrariesApi, SpacesApi
 
@@ -18,3 +19,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(SpacesApi)
     appbuilder.add_api(LibrariesApi)
     appbuilder.add_api(AdminApi)
+    appbuilder.add_api(MediaApi)

@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app run
 STAMP := $(VENV)/.installed
+# A .env next to docker-compose.yml is for the containers, never for local flask commands.
+export FLASK_SKIP_DOTENV := 1
 DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test test-postgres test-sqlite lint format worker migrate init clean help

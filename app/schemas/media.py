@@ -54,8 +54,17 @@ class MediaFieldsSchema(StrictSchema):
     upc = fields.String(
         allow_none=True, validate=validate.Regexp(r"^\d{6,14}$", error="6 to 14 digits.")
     )
-    cover_key = _text(300)
-    cover_url = fields.Url(allow_none=True, validate=validate.Length(max=1000))
+    cover_key = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^covers/[0-9a-f]{32}\.jpg$", error="Not an uploaded cover."),
+    )
+    cover_url = fields.String(  # an image URL, or a TMDB poster path such as "/abc.jpg"
+        allow_none=True,
+        validate=[
+            validate.Length(max=1000),
+            validate.Regexp(r"^(https?://\S+|/[\w./-]+)$", error="Not an image URL or path."),
+        ],
+    )
     backdrop_url = fields.Url(allow_none=True, validate=validate.Length(max=1000))
     trailer_url = fields.Url(allow_none=True, validate=validate.Length(max=1000))
     network = _text(200)

@@ -33,6 +33,7 @@ from app.models.media import (
 from app.models.tenancy import Library
 from app.services import activity, tenancy
 from app.services.context import RequestInfo
+from app.services.covers import cover_urls
 from app.services.tenancy import Scope
 
 _ARTICLE = re.compile(r"^(the|an|a)\s+", re.IGNORECASE)
@@ -144,6 +145,7 @@ def item_out(item: Media, names: dict[str, list[str]]) -> dict[str, Any]:
         value = getattr(item, field)
         out[field] = value.isoformat() if isinstance(value, date) else value
     out.update(names)
+    out["cover_url"], out["thumb_url"] = cover_urls(item.cover_key, item.cover_url)
     out.update(
         {
             "library_id": item.library_id,

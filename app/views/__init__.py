@@ -6,6 +6,7 @@ from flask_appbuilder import AppBuilder
 
 from app.views.admin import AdminApi
 from app.views.auth import AuthApi
+from app.views.covers import CoversView
 from app.views.health import HealthApi
 from app.views.media import MediaApi
 from app.views.pages import PagesView
@@ -14,6 +15,7 @@ from app.views.spaces import LibrariesApi, SpacesApi
 
 def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view_no_menu(PagesView)
+    appbuilder.add_view_no_menu(CoversView)
     appbuilder.add_api(HealthApi)
     appbuilder.add_api(AuthApi)
     appbuilder.add_api(SpacesApi)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import current_app, g, jsonify, request
 from flask_appbuilder.api import expose
 
+from app.errors import Invalid
 from app.schemas.media import (
     MediaListArgsSchema,
     MediaPatchSchema,
     MediaPostSchema,
     SeasonsPutSchema,
 )
-from app.services import media, tenancy
+from app.services import covers, media, tenancy
 from app.views.common import (
     BoxsetApi,
     authenticated,
@@ -102,6 +103,59 @@ class MediaApi(BoxsetApi):
                 "next_cursor": page.next_cursor,
             }
         )
+
+    @expose("/upload-cover", methods=["POST"])
+    @authenticated
+    def upload_cover(self):
+        """Upload a cover image (JPEG, PNG, WebP or GIF, checked by content); use the returned
+        `cover_key` on an item.
+        ---
+        post:
+          summary: Upload a cover
+          parameters:
+          - {in: query, name: space_id, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  required: [cover]
+                  properties:
+                    cover:
+                      type: string
+                      format: binary
+          responses:
+            201:
+              description: Stored
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      cover_key: {type: string}
+                      cover_url: {type: string}
+            400:
+              description: No file in the `cover` field
+            401:
+              description: Not signed in
+            403:
+              description: Viewers cannot upload
+            413:
+              description: Too large
+            415:
+              description: Not a supported image
+        """
+        scope = _scope()
+        scope.require("member", "upload covers")
+        upload = request.files.get("cover")
+        if upload is None:
+            raise Invalid({"cover": ["Send the image as multipart field `cover`."]})
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        key, url = covers.store_cover(upload.read(limit + 1), limit)
+        response = jsonify({"cover_key": key, "cover_url": url})
+        response.status_code = 201
+        return response
 
     @expose("/<int:media_id>", methods=["GET"])
     @authenticated

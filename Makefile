@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export FLASK_SKIP_DOTENV := 1
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-postgres test-sqlite lint format worker migrate init clean help
+.PHONY: run test test-postgres test-sqlite lint format worker bench migrate init clean help
 
 help:
 	@echo "make run     serve Boxset on http://$${HOST:-127.0.0.1}:$${PORT:-5000} (SQLite, no services needed)"
@@ -52,6 +52,9 @@ test-postgres: $(DEV_STAMP)
 
 test-sqlite: $(DEV_STAMP)
 	$(BIN)/python -m tests.runner sqlite
+
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench --sqlite
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

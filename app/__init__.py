@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
             directory=app.config["MIGRATIONS_DIR"],
             render_as_batch=True,
             compare_type=True,
+            include_object=_managed_by_models,
         )
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_connect)
@@ -68,6 +69,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         }
 
     return app
+
+
+def _managed_by_models(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any):
+    """Indexes named `pgx_*` exist only on PostgreSQL (descending NULLS LAST sort indexes the
+    migrations create there); autogenerate and `db check` leave them alone."""
+    return not (type_ == "index" and name and name.startswith("pgx_"))
 
 
 def _database_options(app: Flask) -> None:

@@ -414,14 +414,13 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _has_person(role: str, text: str) -> ColumnElement[bool]:
-    return exists(
-        select(MediaPerson.media_id)
-        .join(Person, Person.id == MediaPerson.person_id)
-        .where(
-            MediaPerson.media_id == Media.id,
-            MediaPerson.role == role,
-            Person.name_key.like(_like(text), escape="\\"),
+def _with_person(text: str, roles: tuple[str, ...]) -> ColumnElement[bool]:
+    """Items with a person whose name contains `text`. People are found first (trigram index
+    on PostgreSQL), then their items (index on person and role): no per-item subquery."""
+    people = select(Person.id).where(Person.name_key.like(_like(text), escape="\\"))
+    return Media.id.in_(
+        select(MediaPerson.media_id).where(
+            MediaPerson.person_id.in_(people), MediaPerson.role.in_(roles)
         )
     )
 
@@ -449,20 +448,14 @@ def _filters(scope: Scope, args: dict[str, Any]) -> list[ColumnElement[bool]]:
         if args.get(key) is not None:
             conditions.append(column >= args[key] if op == "ge" else column <= args[key])
     if args.get("genre"):
+        genres = select(Genre.id).where(Genre.name_key.like(_like(args["genre"]), escape="\\"))
         conditions.append(
-            exists(
-                select(MediaGenre.media_id)
-                .join(Genre, Genre.id == MediaGenre.genre_id)
-                .where(
-                    MediaGenre.media_id == Media.id,
-                    Genre.name_key.like(_like(args["genre"]), escape="\\"),
-                )
-            )
+            Media.id.in_(select(MediaGenre.media_id).where(MediaGenre.genre_id.in_(genres)))
         )
     if args.get("director"):
-        conditions.append(_has_person("director", args["director"]))
+        conditions.append(_with_person(args["director"], ("director",)))
     if args.get("actor"):
-        conditions.append(_has_person("cast", args["actor"]))
+        conditions.append(_with_person(args["actor"], ("cast",)))
     if args.get("resolution"):
         conditions.append(
             exists(
@@ -477,8 +470,7 @@ def _filters(scope: Scope, args: dict[str, Any]) -> list[ColumnElement[bool]]:
         conditions.append(
             or_(
                 Media.sort_title.like(_like(sort_title(text)), escape="\\"),
-                _has_person("director", text),
-                _has_person("cast", text),
+                _with_person(text, ("director", "cast")),
             )
         )
     return conditions
@@ -544,9 +536,19 @@ def list_media(scope: Scope, args: dict[str, Any]) -> Page:
     if cursor:
         value, item_id = _decode_cursor(cursor, sort_by, sort_dir)
         query = query.where(_after(column, sort_dir, value, item_id))
+        rows = list(db.session.scalars(query.limit(limit + 1)))
     else:
-        query = query.offset((page - 1) * limit)
-    rows = list(db.session.scalars(query.limit(limit + 1)))
+        # Deep pages: skip rows in the index only (no table reads), then fetch the page.
+        page_ids = (
+            select(Media.id)
+            .where(*conditions)
+            .order_by(ordering.nulls_last(), id_order)
+            .offset((page - 1) * limit)
+            .limit(limit + 1)
+        )
+        ids = list(db.session.scalars(page_ids))
+        by_id = {m.id: m for m in db.session.scalars(select(Media).where(Media.id.in_(ids)))}
+        rows = [by_id[i] for i in ids if i in by_id]
     has_more = len(rows) > limit
     rows = rows[:limit]
     names = _names_for([r.id for r in rows])

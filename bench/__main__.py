@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import secrets
@@ -131,6 +132,10 @@ def build_app(url: str, data_dir: str):
     upgrade_database(app)
     with app.app_context():
         app.appbuilder.sm.bootstrap()
+    for name in ("", "boxset"):  # logs to stderr: stdout carries only the JSON report
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(sys.stderr)
     return app
 
 

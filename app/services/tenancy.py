@@ -481,38 +481,20 @@ def _move_active_scopes_off(library: Library) -> None:
     db.session.flush()
 
 
-def archive_library(
-    scope: Scope, library_id: int, confirm_name: str | None, info: RequestInfo
+def set_library_archived(
+    scope: Scope, library_id: int, confirm_name: str | None, archived: bool, info: RequestInfo
 ) -> Library:
-    scope.require("admin", "archive libraries")
+    """Archive (hide, and move everyone who had it active) or bring back a library."""
+    verb = "archive" if archived else "unarchive"
+    scope.require("admin", f"{verb} libraries")
     library = _library_in_space(library_id, scope.space_id)
     _confirm(library, confirm_name)
-    if library.archived_at is None:
-        library.archived_at = utcnow()
-        _move_active_scopes_off(library)
+    if (library.archived_at is not None) != archived:
+        library.archived_at = utcnow() if archived else None
+        if archived:
+            _move_active_scopes_off(library)
         activity.record(
-            "library.archive",
-            actor=scope.user,
-            space_id=scope.space_id,
-            entity_type="library",
-            entity_id=library.id,
-            details={"name": library.name},
-            info=info,
-        )
-    db.session.commit()
-    return library
-
-
-def unarchive_library(
-    scope: Scope, library_id: int, confirm_name: str | None, info: RequestInfo
-) -> Library:
-    scope.require("admin", "unarchive libraries")
-    library = _library_in_space(library_id, scope.space_id)
-    _confirm(library, confirm_name)
-    if library.archived_at is not None:
-        library.archived_at = None
-        activity.record(
-            "library.unarchive",
+            f"library.{verb}",
             actor=scope.user,
             space_id=scope.space_id,
             entity_type="library",

@@ -455,7 +455,9 @@ class LibrariesApi(BoxsetApi):
         """
         scope = tenancy.resolve_scope(g.actor, library_id=library_id)
         data = load_json(ConfirmNameSchema())
-        library = tenancy.archive_library(scope, library_id, data["confirm_name"], request_info())
+        library = tenancy.set_library_archived(
+            scope, library_id, data["confirm_name"], True, request_info()
+        )
         return one(library_out(library))
 
     @expose("/<int:library_id>/unarchive", methods=["POST"])
@@ -486,7 +488,9 @@ class LibrariesApi(BoxsetApi):
         """
         scope = tenancy.resolve_scope(g.actor, library_id=library_id)
         data = load_json(ConfirmNameSchema())
-        library = tenancy.unarchive_library(scope, library_id, data["confirm_name"], request_info())
+        library = tenancy.set_library_archived(
+            scope, library_id, data["confirm_name"], False, request_info()
+        )
         return one(library_out(library))
 
     @expose("/<int:library_id>", methods=["DELETE"])

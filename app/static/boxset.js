@@ -244,7 +244,89 @@
 
   // --- library page ---------------------------------------------------------------------------
   pages.library = function () {
-    api("POST", "/api/libraries/select", { library_id: Number(page.getAttribute("data-library-id")) });
+    var libraryId = page.getAttribute("data-library-id");
+    api("POST", "/api/libraries/select", { library_id: Number(libraryId) });
+    var form = document.getElementById("browse-form");
+    var grid = document.getElementById("browse-items");
+    var empty = document.getElementById("browse-empty");
+    var loading = document.getElementById("browse-loading");
+    var sentinel = document.getElementById("browse-more");
+    var cursor = null;
+    var busy = false;
+    var done = false;
+    var generation = 0;
+
+    function setView(view) {
+      grid.setAttribute("data-view", view);
+      try { window.localStorage.setItem("boxset.view", view); } catch (e) { /* private mode */ }
+    }
+    var saved = null;
+    try { saved = window.localStorage.getItem("boxset.view"); } catch (e) { saved = null; }
+    setView(saved === "list" ? "list" : "grid");
+    Array.prototype.forEach.call(form.querySelectorAll("[data-view]"), function (b) {
+      b.addEventListener("click", function () { setView(b.getAttribute("data-view")); });
+    });
+
+    function card(item) {
+      var poster = el("div", { className: "poster" }, [item.title]);
+      if (item.thumb_url) {
+        poster.textContent = "";
+        poster.appendChild(el("img", { src: item.thumb_url, alt: item.title, loading: "lazy" }));
+      }
+      var details = [item.year, item.format, item.media_type === "movie" ? null : item.media_type.replace("_", " ")]
+        .filter(function (x) { return x; }).join(" · ");
+      return el("div", { className: "boxset-card", "data-media-id": String(item.id) }, [
+        poster, el("div", { className: "meta" }, [el("strong", { text: item.title }), el("span", { className: "text-muted", text: details })])
+      ]);
+    }
+
+    function query() {
+      var data = formData(form);
+      var sort = (data.sort || "title:asc").split(":");
+      var params = ["library_id=" + libraryId, "limit=60", "sort_by=" + sort[0], "sort_dir=" + sort[1]];
+      if (data.search) { params.push("search=" + encodeURIComponent(data.search)); }
+      if (data.media_type) { params.push("media_type=" + data.media_type); }
+      if (cursor) { params.push("cursor=" + encodeURIComponent(cursor)); }
+      return "/api/media?" + params.join("&");
+    }
+
+    function more() {
+      if (busy || done) { return; }
+      busy = true;
+      var mine = generation;
+      loading.classList.remove("hidden");
+      api("GET", query()).then(function (result) {
+        if (mine !== generation) { return; }
+        busy = false;
+        loading.classList.add("hidden");
+        if (!result.ok) { done = true; return; }
+        result.body.result.forEach(function (item) { grid.appendChild(card(item)); });
+        document.getElementById("browse-count").textContent = result.body.count + " items";
+        empty.classList.toggle("hidden", result.body.count !== 0);
+        cursor = result.body.next_cursor;
+        done = !cursor;
+      });
+    }
+
+    function restart() {
+      generation += 1;
+      grid.textContent = "";
+      cursor = null;
+      done = false;
+      busy = false;
+      more();
+    }
+
+    form.addEventListener("submit", function (event) { event.preventDefault(); restart(); });
+    form.addEventListener("change", function (event) {
+      if (event.target.name !== "search") { restart(); }
+    });
+    if ("IntersectionObserver" in window) {
+      new IntersectionObserver(function (entries) {
+        if (entries[0].isIntersecting) { more(); }
+      }, { rootMargin: "600px" }).observe(sentinel);
+    }
+    more();
   };
 
   // --- manage libraries -----------------------------------------------------------------------

@@ -88,7 +88,12 @@ class PagesView(BaseView):
             return redirect(f"{self.appbuilder.get_url_for_login}?next={request.path}")
         scope = tenancy.resolve_scope(user, library_id=library_id)
         libraries = {lib.id: lib for lib in tenancy.list_libraries(scope, include_archived=True)}
-        return self._page("boxset/library.html", library=libraries[library_id])
+        kind = request.args.get("type", "")
+        return self._page(
+            "boxset/library.html",
+            library=libraries[library_id],
+            kind=kind if kind in ("movie", "tv", "other") else "",
+        )
 
     @expose("/members")
     def members(self):

@@ -56,6 +56,12 @@ def test_a_member_browses_a_library(live_app, browser_page):
     page.wait_for_selector("#browse-count:text-is('1 items')")
     assert page.locator(".boxset-card").count() == 1
 
+    page.click("#nav-library > a")  # the navigation offers Movies, TV and Other per library
+    page.click("#nav-library a.boxset-library-link:text-is('TV')")
+    page.wait_for_selector(".boxset-card:has-text('Twin Peaks')")
+    page.wait_for_selector("#browse-count:text-is('1 items')")
+    assert page.input_value("#browse-form select[name=media_type]") == "tv"
+
     page.click("[data-view=list]")
     page.reload()
     page.wait_for_selector("#browse-count")

@@ -80,7 +80,13 @@ class DatabaseSessionInterface(SessionInterface):
             return None  # assets need no session (Flask uses a null session)
         raw = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         if raw:
-            row = session_service.find_session(raw)
+            try:
+                row = session_service.find_session(raw)
+            except SQLAlchemyError:
+                # Database down: serve the request signed out (health still answers 503)
+                # rather than fail before any view runs. The cookie is kept for later.
+                db.session.rollback()
+                return ServerSession()
             if row is not None:
                 if session_service.touch(row):
                     try:

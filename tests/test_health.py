@@ -75,3 +75,12 @@ def test_health_is_degraded_when_redis_is_down(make_app):
     response = app.test_client().get("/api/health")
     assert response.status_code == 503
     assert (response.json["status"], response.json["queue"]) == ("degraded", "unreachable")
+
+
+def test_a_session_cookie_during_a_database_outage_still_gets_the_health_answer(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing-dir/boxset.db")
+    client = app.test_client()
+    client.set_cookie("boxset_session", "a-token-from-before-the-outage", domain="boxset.test")
+    response = client.get("/api/health")
+    assert response.status_code == 503
+    assert response.json["database"] == "unreachable"

@@ -6,11 +6,9 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models.accounts import BoxsetUser
-from app.models.tenancy import Library, SpaceMembership
 from app.services import accounts, invites, tenancy
 from app.services.context import RequestInfo
 
@@ -47,12 +45,7 @@ def create_space(app: Flask, owner_id: int, name: str = "Home") -> tuple[int, in
 
 def add_member(app: Flask, space_id: int, user_id: int, role: str = "member") -> None:
     with app.app_context():
-        db.session.add(SpaceMembership(space_id=space_id, user_id=user_id, role=role))
-        db.session.flush()
-        library = db.session.scalar(
-            select(Library).where(Library.space_id == space_id).order_by(Library.id).limit(1)
-        )
-        tenancy.set_active_scope(user_id, space_id, library.id if library else None)
+        tenancy.join_space(user_id, space_id, role)
         db.session.commit()
 
 

@@ -13,7 +13,7 @@ from app.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models.accounts import BoxsetUser
 from app.models.activity import ActivityEntry
-from app.models.base import iso, utcnow
+from app.models.base import iso
 from app.models.tenancy import SpaceMembership
 from app.services import activity, invites, sessions, tenancy
 from app.services.context import RequestInfo
@@ -95,22 +95,8 @@ def register(
         space_id = space.id
     else:
         assert invite is not None
-        db.session.add(SpaceMembership(space_id=invite.space_id, user_id=user.id, role=invite.role))
-        db.session.flush()
-        library = tenancy.first_library(invite.space_id)
-        tenancy.set_active_scope(user.id, invite.space_id, library.id if library else None)
-        invite.used_at = utcnow()
-        invite.used_by = user.id
+        invites.claim_invite(user, invite, info, existing_account=False)
         space_id = invite.space_id
-        activity.record(
-            "invite.claimed",
-            actor=user,
-            space_id=space_id,
-            entity_type="invite",
-            entity_id=invite.id,
-            details={"role": invite.role},
-            info=info,
-        )
     activity.record(
         "auth.register",
         actor=user,

@@ -118,28 +118,32 @@ def claimable_invite(raw_token: str, email: str) -> Invite:
     return invite
 
 
-def accept_invite(user, raw_token: str, info: RequestInfo) -> Invite:
-    """A signed-in account joins the invitation's space with its role."""
-    from app.models.tenancy import SpaceMembership
+def claim_invite(user, invite: Invite, info: RequestInfo, *, existing_account: bool) -> None:
+    """The user joins the invitation's space with its role; the invite is used up. Part of
+    a unit of work: the caller commits."""
     from app.services import tenancy
 
-    invite = claimable_invite(raw_token, user.email)
-    if tenancy.membership(user.id, invite.space_id) is not None:
-        raise Conflict("You are already a member of that space.")
-    db.session.add(SpaceMembership(space_id=invite.space_id, user_id=user.id, role=invite.role))
+    tenancy.join_space(user.id, invite.space_id, invite.role)
     invite.used_at = utcnow()
     invite.used_by = user.id
-    db.session.flush()
-    library = tenancy.first_library(invite.space_id)
-    tenancy.set_active_scope(user.id, invite.space_id, library.id if library else None)
     activity.record(
         "invite.claimed",
         actor=user,
         space_id=invite.space_id,
         entity_type="invite",
         entity_id=invite.id,
-        details={"role": invite.role, "existing_account": True},
+        details={"role": invite.role, "existing_account": existing_account},
         info=info,
     )
+
+
+def accept_invite(user, raw_token: str, info: RequestInfo) -> Invite:
+    """A signed-in account joins another household with an invitation."""
+    from app.services import tenancy
+
+    invite = claimable_invite(raw_token, user.email)
+    if tenancy.membership(user.id, invite.space_id) is not None:
+        raise Conflict("You are already a member of that space.")
+    claim_invite(user, invite, info, existing_account=True)
     db.session.commit()
     return invite

@@ -90,12 +90,7 @@ def resolve_scope(
         if active is not None:
             space_id = active.space_id
         else:
-            first = db.session.scalar(
-                select(SpaceMembership.space_id)
-                .where(SpaceMembership.user_id == user.id)
-                .order_by(SpaceMembership.id)
-                .limit(1)
-            )
+            first = first_space_id(user.id)
             if first is None:
                 raise NotFound("You are not a member of any space.")
             space_id = first
@@ -230,16 +225,8 @@ def delete_space(user: BoxsetUser, space_id: int, confirm_name: str | None, info
     )
     db.session.delete(space)
     db.session.flush()
-    for user_id in affected:  # move everyone who had it active to another of their spaces
-        other = db.session.scalar(
-            select(SpaceMembership.space_id)
-            .where(SpaceMembership.user_id == user_id)
-            .order_by(SpaceMembership.id)
-            .limit(1)
-        )
-        if other is not None:
-            library = first_library(other)
-            set_active_scope(user_id, other, library.id if library else None)
+    for user_id in affected:  # their scope rows went with the space: pick another of theirs
+        _reassign_scope(user_id)
     db.session.commit()
 
 
@@ -363,15 +350,29 @@ def remove_member(
     db.session.commit()
 
 
-def _reassign_scope(user_id: int) -> None:
-    if db.session.get(UserScope, user_id) is not None:
-        return
-    other = db.session.scalar(
+def first_space_id(user_id: int) -> int | None:
+    """The space the user joined first."""
+    return db.session.scalar(
         select(SpaceMembership.space_id)
         .where(SpaceMembership.user_id == user_id)
         .order_by(SpaceMembership.id)
         .limit(1)
     )
+
+
+def join_space(user_id: int, space_id: int, role: str) -> None:
+    """Add a membership and make the space (and its first library) the user's active scope."""
+    db.session.add(SpaceMembership(space_id=space_id, user_id=user_id, role=role))
+    db.session.flush()
+    library = first_library(space_id)
+    set_active_scope(user_id, space_id, library.id if library else None)
+
+
+def _reassign_scope(user_id: int) -> None:
+    """A user without an active scope gets their first remaining space (if any)."""
+    if db.session.get(UserScope, user_id) is not None:
+        return
+    other = first_space_id(user_id)
     if other is not None:
         library = first_library(other)
         set_active_scope(user_id, other, library.id if library else None)

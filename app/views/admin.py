@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from flask import g, request
 from flask_appbuilder.api import expose
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models.accounts import BoxsetUser
 from app.models.tenancy import Invite
 from app.schemas.accounts import (
     ActivityArgsSchema,
@@ -33,16 +36,10 @@ class SpaceArgsSchema(QueryArgsSchema):
 
 
 def _scope():
-    args = load_args(SpaceArgsSchema()) if "space_id" in request.args else {}
-    return tenancy.resolve_scope(g.actor, space_id=args.get("space_id"))
+    return tenancy.resolve_scope(g.actor, space_id=load_args(SpaceArgsSchema()).get("space_id"))
 
 
 def _users_by_id(ids: set[int | None]) -> dict[int, str]:
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models.accounts import BoxsetUser
-
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}

@@ -16,6 +16,7 @@ from app.errors import Invalid, MalformedRequest, NotAuthenticated
 from app.models.accounts import BoxsetUser
 from app.services.context import RequestInfo
 from app.session_store import ServerSession
+from app.session_store import request_info as request_info_of
 
 
 def resolve_actor() -> BoxsetUser | None:
@@ -62,11 +63,7 @@ def current_session_id() -> int | None:
 
 
 def request_info() -> RequestInfo:
-    return RequestInfo(
-        ip=request.remote_addr,
-        user_agent=request.headers.get("User-Agent"),
-        request_id=g.get("request_id"),
-    )
+    return request_info_of(request)
 
 
 def load_json(schema: Schema, *, partial: bool = False) -> dict[str, Any]:

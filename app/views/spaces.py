@@ -427,6 +427,14 @@ class LibrariesApi(BoxsetApi):
         scope = tenancy.select_library(g.actor, data["library_id"], request_info())
         return one(scope_out(scope))
 
+    def _set_archived(self, library_id: int, *, archived: bool):
+        scope = tenancy.resolve_scope(g.actor, library_id=library_id)  # 404 before input errors
+        data = load_json(ConfirmNameSchema())
+        library = tenancy.set_library_archived(
+            scope, library_id, data["confirm_name"], archived, request_info()
+        )
+        return one(library_out(library))
+
     @expose("/<int:library_id>/archive", methods=["POST"])
     @authenticated
     def archive_library(self, library_id: int):
@@ -453,12 +461,7 @@ class LibrariesApi(BoxsetApi):
             404:
               description: Not a library of mine
         """
-        scope = tenancy.resolve_scope(g.actor, library_id=library_id)
-        data = load_json(ConfirmNameSchema())
-        library = tenancy.set_library_archived(
-            scope, library_id, data["confirm_name"], True, request_info()
-        )
-        return one(library_out(library))
+        return self._set_archived(library_id, archived=True)
 
     @expose("/<int:library_id>/unarchive", methods=["POST"])
     @authenticated
@@ -486,12 +489,7 @@ class LibrariesApi(BoxsetApi):
             404:
               description: Not a library of mine
         """
-        scope = tenancy.resolve_scope(g.actor, library_id=library_id)
-        data = load_json(ConfirmNameSchema())
-        library = tenancy.set_library_archived(
-            scope, library_id, data["confirm_name"], False, request_info()
-        )
-        return one(library_out(library))
+        return self._set_archived(library_id, archived=False)
 
     @expose("/<int:library_id>", methods=["DELETE"])
     @authenticated

@@ -48,6 +48,7 @@ def test_an_item_is_created_with_every_field(app, home):
     fetched = home.owner.get(f"/api/media/{item['id']}").json["result"]
     assert fetched["variants"] == [] and fetched["seasons"] == []
     assert fetched["directors"] == ["Lana Wachowski", "Lilly Wachowski"]
+    assert fetched["added_by_name"] == "Olive"  # the drawer says who added it
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
+from app.models.accounts import BoxsetUser
 from app.models.base import iso
 from app.models.media import (
     TV_TYPES,
@@ -181,6 +182,8 @@ def detail_out(item: Media) -> dict[str, Any]:
             select(MediaVariant).where(MediaVariant.media_id == item.id).order_by(MediaVariant.id)
         )
     ]
+    adder = db.session.get(BoxsetUser, item.added_by) if item.added_by else None
+    out["added_by_name"] = adder.name if adder else None
     out["seasons"] = [season_out(s) for s in _seasons(item.id)]
     out["metadata"] = {
         m.key: m.value

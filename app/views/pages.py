@@ -11,6 +11,7 @@ from flask_appbuilder import BaseView, expose
 from flask_login import current_user
 
 from app.errors import NotFound
+from app.models.media import FORMATS
 from app.services import tenancy
 from app.services.accounts import public_user
 
@@ -93,6 +94,7 @@ class PagesView(BaseView):
             "boxset/library.html",
             library=libraries[library_id],
             kind=kind if kind in ("movie", "tv", "other") else "",
+            formats=FORMATS,
         )
 
     @expose("/members")

@@ -37,6 +37,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "correct-horse-battery"
 SECRET = secrets.token_urlsafe(48)
 
+# Local fakes of TMDB, UPCitemdb/barcodelookup, OCR.space and Plex (tests/fakes).
+pytest_plugins = ["tests.fakes.pytest_plugin"]
+
 
 def require_service(name: str, reachable: bool) -> None:
     """Skip locally when a service is missing; under CI=true that is a failure."""

@@ -37,6 +37,21 @@ RATE_LIMIT_CLASSES: dict[str, int] = {
 }
 
 
+# The feature flags (api.md "Administration"); each can be forced with FEATURE_FLAG_<KEY>.
+FEATURE_FLAG_KEYS = (
+    "import_plex_enabled",
+    "import_csv_enabled",
+    "tmdb_search_enabled",
+    "lookup_upc_enabled",
+    "recognize_cover_enabled",
+)
+# Barcode lookup presets and their default lookup URLs.
+BARCODE_PRESET_URLS = {
+    "upcitemdb": "https://api.upcitemdb.com/prod/trial/lookup",
+    "barcodelookup": "https://api.barcodelookup.com/v3/products",
+}
+
+
 class ConfigError(RuntimeError):
     """Raised when the environment describes a configuration Boxset must not run with."""
 
@@ -107,9 +122,10 @@ def weak_secret_reason(value: str | None) -> str | None:
     return None
 
 
-def _persistent_secret_key(data_dir: Path) -> str:
-    """Generate a SECRET_KEY once and keep it in the data directory."""
-    path = data_dir / "secret_key"
+def _persistent_secret_key(data_dir: Path, filename: str = "secret_key") -> str:
+    """Generate a secret once and keep it in the data directory (SECRET_KEY, and the
+    integration encryption key of the embedded default)."""
+    path = data_dir / filename
     if path.exists():
         existing = path.read_text().strip()
         if existing:
@@ -120,6 +136,61 @@ def _persistent_secret_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def encryption_key_problem(value: str) -> str | None:
+    """Why a value cannot be an integration encryption key, or None. Any random string of 32+
+    characters works (Boxset derives the Fernet key from it); commas separate old keys."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    if not all(33 <= ord(ch) <= 126 for ch in value) or "," in value:
+        return "must be printable ASCII without spaces or commas"
+    return None
+
+
+def _encryption_keys(
+    env: Mapping[str, str], data_dir: Path, production: bool
+) -> tuple[str, list[str]]:
+    """The current integration encryption key and the old ones still accepted for reading.
+    The embedded default generates a key once into DATA_DIR/integration_key."""
+    current = _str(env, "INTEGRATION_ENCRYPTION_KEY")
+    if current:
+        problem = encryption_key_problem(current)
+        if problem:
+            raise ConfigError(
+                f"INTEGRATION_ENCRYPTION_KEY {problem}; use a random value (generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    elif not production:
+        current = _persistent_secret_key(data_dir, "integration_key")
+    old = [k.strip() for k in _str(env, "INTEGRATION_ENCRYPTION_OLD_KEYS").split(",") if k.strip()]
+    for position, key in enumerate(old, start=1):
+        problem = encryption_key_problem(key)
+        if problem:
+            raise ConfigError(f"INTEGRATION_ENCRYPTION_OLD_KEYS: key number {position} {problem}")
+    return current, old
+
+
+def _feature_flag_overrides(env: Mapping[str, str]) -> dict[str, bool]:
+    """`FEATURE_FLAG_<KEY>=true|false` forces a flag; an unknown key is a typo worth stopping
+    for (the override would silently do nothing)."""
+    overrides: dict[str, bool] = {}
+    for name in sorted(env):
+        if not name.startswith("FEATURE_FLAG_") or env[name].strip() == "":
+            continue
+        key = name[len("FEATURE_FLAG_") :].lower()
+        if key not in FEATURE_FLAG_KEYS:
+            known = ", ".join(f"FEATURE_FLAG_{k.upper()}" for k in FEATURE_FLAG_KEYS)
+            raise ConfigError(f"{name} is not a feature flag; known: {known}")
+        overrides[key] = _bool(env, name, default=True)
+    return overrides
+
+
+def _barcode_preset(env: Mapping[str, str]) -> str:
+    preset = _str(env, "BARCODE_PRESET", "upcitemdb").lower()
+    if preset not in BARCODE_PRESET_URLS:
+        raise ConfigError(f"BARCODE_PRESET must be upcitemdb or barcodelookup, got {preset!r}")
+    return preset
 
 
 def _sqlite_url(path: Path) -> str:
@@ -153,7 +224,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     s3_path_style = _bool(env, "S3_FORCE_PATH_STYLE", default=True)
 
     secret_key = _str(env, "SECRET_KEY")
-    encryption_key = _str(env, "INTEGRATION_ENCRYPTION_KEY")
+    encryption_key, old_encryption_keys = _encryption_keys(env, data_dir, production)
     if production:
         for name, value in (
             ("SECRET_KEY", secret_key),
@@ -194,11 +265,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     }
 
     version = _str(env, "APP_VERSION", read_version())
-    feature_flag_env = {
-        key[len("FEATURE_FLAG_") :].lower(): value
-        for key, value in env.items()
-        if key.startswith("FEATURE_FLAG_") and value.strip() != ""
-    }
+    feature_flag_env = _feature_flag_overrides(env)
+    barcode_preset = _barcode_preset(env)
 
     is_sqlite = database_url.startswith("sqlite")
     config: dict[str, Any] = {
@@ -209,9 +277,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DATA_DIR": str(data_dir),
         "SECRET_KEY": secret_key,
         "INTEGRATION_ENCRYPTION_KEY": encryption_key,
-        "INTEGRATION_ENCRYPTION_OLD_KEYS": [
-            k.strip() for k in _str(env, "INTEGRATION_ENCRYPTION_OLD_KEYS").split(",") if k.strip()
-        ],
+        "INTEGRATION_ENCRYPTION_OLD_KEYS": old_encryption_keys,
         # Database
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {} if is_sqlite else {"pool_pre_ping": True},
@@ -228,6 +294,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SESSION_TTL_DAYS": _int(env, "SESSION_TTL_DAYS", 7, minimum=1),
         "SESSION_MAX_PER_USER": _int(env, "SESSION_MAX_PER_USER", 10, minimum=1),
         "SESSION_CLEANUP_INTERVAL_MINUTES": _int(env, "SESSION_CLEANUP_INTERVAL_MINUTES", 60, 1),
+        "IMPORT_STALE_MINUTES": _int(env, "IMPORT_STALE_MINUTES", 10, 1),
         "SESSION_COOKIE_SECURE": cookie_secure,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Strict",
@@ -267,9 +334,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Providers (defaults; spaces may override them)
         "TMDB_API_URL": _str(env, "TMDB_API_URL", "https://api.themoviedb.org/3"),
         "TMDB_API_KEY": _str(env, "TMDB_API_KEY"),
-        "BARCODE_API_URL": _str(
-            env, "BARCODE_API_URL", "https://api.upcitemdb.com/prod/trial/lookup"
-        ),
+        "BARCODE_PRESET": barcode_preset,
+        "BARCODE_API_URL": _str(env, "BARCODE_API_URL", BARCODE_PRESET_URLS[barcode_preset]),
         "BARCODE_API_KEY": _str(env, "BARCODE_API_KEY"),
         "VISION_API_URL": _str(env, "VISION_API_URL", "https://api.ocr.space/parse/image"),
         "VISION_API_KEY": _str(env, "VISION_API_KEY"),
@@ -277,6 +343,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PLEX_API_TOKEN": _str(env, "PLEX_API_TOKEN"),
         "FEATURE_FLAG_OVERRIDES": feature_flag_env,
         "FEATURE_FLAGS_READ_ONLY": flags_read_only,
+        "FEATURE_FLAGS_CACHE_TTL_SECONDS": 5,  # how stale another process's view may be
         # Build metadata
         "APP_VERSION": version,
         "GIT_SHA": _str(env, "GIT_SHA") or _git_sha(),
@@ -314,6 +381,8 @@ class TestConfig:
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False
     SERVER_NAME = "boxset.test"
+    # Tests roll their changes back; a cached flag must not outlive the test that set it.
+    FEATURE_FLAGS_CACHE_TTL_SECONDS = 0
     # API keys are verified on every request; a cheap hash keeps the fuzzing run quick.
     FAB_API_KEY_HASH_METHOD = "pbkdf2:sha256:1000"
 

@@ -52,6 +52,21 @@ def check_schema_command() -> None:
     click.echo("schema is current")
 
 
+@boxset.command("rotate-integration-keys")
+def rotate_integration_keys_command() -> None:
+    """Re-encrypt stored provider secrets with the current INTEGRATION_ENCRYPTION_KEY."""
+    from app.services import integrations
+
+    count, unreadable = integrations.rotate_secrets()
+    click.echo(f"re-encrypted {count} secret(s)")
+    for space_id, setting in unreadable:
+        click.echo(
+            f"unreadable: space {space_id} {setting} (re-enter it under Integrations)", err=True
+        )
+    if unreadable:
+        sys.exit(1)
+
+
 @boxset.command("worker")
 @click.option("--workers", "-w", default=None, type=int, help="Worker threads (HUEY_WORKERS).")
 def worker_command(workers: int | None) -> None:

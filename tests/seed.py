@@ -9,7 +9,17 @@ from flask import Flask
 
 from app.extensions import db
 from app.models.media import MediaMetadata, MediaVariant
-from app.services import activity, invites, media, sessions, tenancy
+from app.services import (
+    activity,
+    flags,
+    imports,
+    integrations,
+    invites,
+    media,
+    merge,
+    sessions,
+    tenancy,
+)
 from app.services.context import RequestInfo
 
 PASSWORD = "rehearsal-password-1"
@@ -89,4 +99,33 @@ def seed_every_table(app: Flask) -> None:
         )  # fmt: skip
         db.session.add(MediaMetadata(media_id=film.id, key="disc_release_date", value="2000-11-07"))
         db.session.commit()
+        # Two duplicates merged into the film: one merge stays, the other is undone.
+        for title, undo in (("Straight Story", False), ("The straight story", True)):
+            twin = media.create_media(scope, {"title": title, "year": 1999, "format": "VHS"}, INFO)
+            _kept, record = merge.merge_media(scope, film.id, [twin.id], INFO)
+            if undo:
+                merge.undo_merge(scope, record.id, INFO)
+        # Integration settings (secrets encrypted) and one switched feature flag.
+        integrations.update_settings(
+            scope,
+            {
+                "tmdb_api_key": "rehearsal-tmdb-key-0123456789abcdef",
+                "barcode_preset": "barcodelookup",
+                "plex_api_url": "http://plex.lan:32400",
+                "plex_api_token": "rehearsal-plex-token-0123",
+                "plex_sections": [{"key": "1", "title": "Movies", "type": "movie"}],
+            },
+            INFO,
+        )
+        flags.set_flag(admin, "recognize_cover_enabled", False, INFO)
+        # A finished CSV import (rows, identifiers) and a queued one that still holds its input.
+        csv_data = b"title,year,upc\nThe Elephant Man,1980,012345678905\nDune,,\nBad,abc,\n"
+        finished, _queued = [
+            imports.start_job(
+                scope, "csv_generic", data=csv_data, file_name="seed.csv", options={},
+                library_id=None, info=INFO,
+            )
+            for _ in range(2)
+        ]  # fmt: skip
+        imports.run_job(finished)
         db.session.remove()

@@ -4,6 +4,7 @@ covered the moment it is registered."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -29,8 +30,18 @@ OWN_ONLY = {
     ("POST", "/api/spaces"),
     ("POST", "/api/libraries/select"),  # body-addressed: covered in test_spaces
     ("POST", "/api/auth/invites/accept"),  # addressed by a secret token: covered in test_auth
+    ("GET", "/api/media/import/template-csv"),  # the same file for everyone
+    ("GET", "/api/sync-jobs"),  # lists only jobs the caller may see: covered in test_imports
+}
+# Instance-wide settings, not household data: non-Admins get 403 (covered in test_flags).
+INSTANCE_ONLY = {
+    ("GET", "/api/admin/feature-flags"),
+    ("PATCH", "/api/admin/feature-flags/<key>"),
 }
 SKIP_METHODS = {"HEAD", "OPTIONS"}
+# Path arguments that name no household data (a TMDB id, a provider): the space comes from
+# ?space_id= on those routes.
+SPACE_FROM_QUERY = {"tmdb_id", "provider"}
 
 
 def _api_routes(app) -> list[tuple[str, str, list[str]]]:
@@ -79,7 +90,17 @@ def other_household(app):
     key = home.owner.post("/api/auth/api-keys", json={"name": "theirs"}).json["id"]
     session_id = home.owner.get("/api/auth/sessions").json["result"][0]["id"]
     media_id = home.owner.post("/api/media", json={"title": "Theirs"}).json["id"]
+    twin_id = home.owner.post("/api/media", json={"title": "Theirs"}).json["id"]
+    merged = home.owner.post("/api/media/merge", json={"keep_id": media_id, "merge_ids": [twin_id]})
+    job = home.owner.client.post(
+        "/api/media/import-csv", data={"file": (io.BytesIO(b"title\nTheirs too\n"), "t.csv")},
+        headers=home.owner.csrf, content_type="multipart/form-data",
+    )  # fmt: skip
     return {
+        "job_id": job.json["id"],
+        "tmdb_id": 78,  # not household data: these routes take the space from ?space_id=
+        "provider": "tmdb",
+        "merge_id": merged.json["merge_id"],
         "media_id": media_id,
         "space_id": home.space_id,
         "library_id": home.library_id,
@@ -95,10 +116,12 @@ def test_another_households_things_are_404_on_every_route(app, other_household):
     caller.post("/api/spaces", json={"name": "Mine"})
     checked = 0
     for method, rule, args in _api_routes(app):
-        if (method, rule) in PUBLIC | OWN_ONLY or _framework_route(rule):
+        if (method, rule) in PUBLIC | OWN_ONLY | INSTANCE_ONLY or _framework_route(rule):
             continue
-        if args:
+        if args and not set(args) <= SPACE_FROM_QUERY:
             url = _fill(rule, other_household)
+        elif args:
+            url = f"{_fill(rule, other_household)}?space_id={other_household['space_id']}"
         else:  # space-scoped routes take the space from ?space_id=
             url = f"{rule}?space_id={other_household['space_id']}"
         response = getattr(caller, method.lower())(url, json={})

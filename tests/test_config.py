@@ -120,3 +120,100 @@ def test_production_with_a_weak_secret_exits_quickly_naming_it(tmp_path):
     assert time.monotonic() - started < 30
     assert "SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- integration encryption keys, provider defaults and feature flags -------------------------
+
+
+def test_development_generates_an_integration_key_once_and_keeps_it(tmp_path):
+    first = load_config({"DATA_DIR": str(tmp_path)})
+    second = load_config({"DATA_DIR": str(tmp_path)})
+    key = first["INTEGRATION_ENCRYPTION_KEY"]
+    assert key == second["INTEGRATION_ENCRYPTION_KEY"] and len(key) >= 32
+    assert key != first["SECRET_KEY"]
+    key_file = tmp_path / "integration_key"
+    assert key_file.read_text() == key
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_production_never_generates_an_integration_key(tmp_path):
+    with pytest.raises(ConfigError, match="INTEGRATION_ENCRYPTION_KEY is not set"):
+        load_config(_prod_env(tmp_path, INTEGRATION_ENCRYPTION_KEY=None))
+    assert not (tmp_path / "integration_key").exists()
+
+
+def test_production_without_the_integration_key_exits_naming_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTEGRATION_ENCRYPTION")}
+    env.update(_prod_env(tmp_path, INTEGRATION_ENCRYPTION_KEY=None))
+    result = subprocess.run(
+        [sys.executable, "run.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "INTEGRATION_ENCRYPTION_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("too-short", "shorter than 32"),
+        ("has spaces in it but is long enough to pass", "without spaces or commas"),
+        ("has,a,comma,which,would,split,old,keys,apart", "without spaces or commas"),
+        ("ünïcödé-" * 5, "printable ASCII"),
+    ],
+)
+def test_a_malformed_integration_key_is_refused_in_every_environment(tmp_path, value, reason):
+    for env in ({"DATA_DIR": str(tmp_path)}, _prod_env(tmp_path)):
+        with pytest.raises(ConfigError, match="INTEGRATION_ENCRYPTION_KEY") as info:
+            load_config({**env, "INTEGRATION_ENCRYPTION_KEY": value})
+        assert reason in str(info.value)
+        assert value not in str(info.value)  # a key is never echoed
+
+
+def test_old_keys_are_a_comma_separated_list_and_each_is_checked(tmp_path):
+    old = [secrets.token_urlsafe(48), secrets.token_hex(32)]
+    config = load_config(
+        {"DATA_DIR": str(tmp_path), "INTEGRATION_ENCRYPTION_OLD_KEYS": f" {old[0]} ,{old[1]},"}
+    )
+    assert config["INTEGRATION_ENCRYPTION_OLD_KEYS"] == old
+    with pytest.raises(ConfigError, match="INTEGRATION_ENCRYPTION_OLD_KEYS: key number 2") as info:
+        load_config(
+            {"DATA_DIR": str(tmp_path), "INTEGRATION_ENCRYPTION_OLD_KEYS": f"{old[0]},tiny-bad-key"}
+        )
+    assert "tiny-bad-key" not in str(info.value) and old[0] not in str(info.value)
+
+
+def test_feature_flag_overrides_are_booleans_for_known_flags(tmp_path):
+    config = load_config(
+        {
+            "DATA_DIR": str(tmp_path),
+            "FEATURE_FLAG_IMPORT_PLEX_ENABLED": "false",
+            "FEATURE_FLAG_TMDB_SEARCH_ENABLED": "on",
+            "FEATURE_FLAG_LOOKUP_UPC_ENABLED": "",  # empty = no override (compose passes these)
+            "FEATURE_FLAGS_READ_ONLY": "true",
+        }
+    )
+    assert config["FEATURE_FLAG_OVERRIDES"] == {
+        "import_plex_enabled": False,
+        "tmdb_search_enabled": True,
+    }
+    assert config["FEATURE_FLAGS_READ_ONLY"] is True
+    with pytest.raises(ConfigError, match="FEATURE_FLAG_IMPORT_CSV_ENABLED must be true or false"):
+        load_config({"DATA_DIR": str(tmp_path), "FEATURE_FLAG_IMPORT_CSV_ENABLED": "maybe"})
+    with pytest.raises(ConfigError, match="FEATURE_FLAG_IMPORT_PLX_ENABLED is not a feature flag"):
+        load_config({"DATA_DIR": str(tmp_path), "FEATURE_FLAG_IMPORT_PLX_ENABLED": "false"})
+
+
+def test_provider_defaults_come_from_the_environment(tmp_path):
+    config = load_config({"DATA_DIR": str(tmp_path)})
+    assert config["TMDB_API_URL"] == "https://api.themoviedb.org/3"
+    assert config["BARCODE_PRESET"] == "upcitemdb"
+    assert config["BARCODE_API_URL"] == "https://api.upcitemdb.com/prod/trial/lookup"
+    assert config["PLEX_API_URL"] == "" and config["PLEX_API_TOKEN"] == ""
+    config = load_config(
+        {"DATA_DIR": str(tmp_path), "BARCODE_PRESET": "barcodelookup", "PLEX_API_TOKEN": "tok"}
+    )
+    assert config["BARCODE_API_URL"] == "https://api.barcodelookup.com/v3/products"
+    assert config["PLEX_API_TOKEN"] == "tok"
+    with pytest.raises(ConfigError, match="BARCODE_PRESET"):
+        load_config({"DATA_DIR": str(tmp_path), "BARCODE_PRESET": "amazon"})

@@ -35,12 +35,15 @@ BASE_CONFIG = {
 
 
 @pytest.fixture
-def fuzz_world(app):
-    """The admin's household with a TV series in it (inside the test's rolled-back transaction)."""
+def fuzz_world(app, fake_tmdb, fake_barcode, fake_ocr, fake_plex):
+    """The admin's household with a TV series in it (a merge into it, for the undo; an import
+    job), its integrations pointing at the local fakes, inside the test's rolled-back
+    transaction."""
     from app.extensions import db
     from app.models.accounts import BoxsetUser
-    from app.services import media, tenancy
+    from app.services import imports, integrations, media, merge, tenancy
     from app.services.context import NO_REQUEST
+    from tests.fakes import ocr, plex, tmdb
 
     with app.app_context():
         admin_id = app.appbuilder.sm.find_user(username="admin").id
@@ -54,6 +57,27 @@ def fuzz_world(app):
         media_id = item.id
         # DELETE gets an item of its own, so the others keep one to work on.
         doomed_id = media.create_media(scope, {"title": "Doomed"}, NO_REQUEST).id
+        twin = media.create_media(
+            scope, {"title": "Fuzzed series", "media_type": "tv_series"}, NO_REQUEST
+        )
+        _kept, record = merge.merge_media(scope, media_id, [twin.id], NO_REQUEST)
+        merge_id = record.id
+        integrations.update_settings(
+            scope,
+            {
+                "tmdb_api_url": fake_tmdb.base_url, "tmdb_api_key": tmdb.API_KEY,
+                "barcode_api_url": fake_barcode.upcitemdb_url,
+                "vision_api_url": fake_ocr.base_url, "vision_api_key": ocr.API_KEY,
+                "plex_api_url": fake_plex.base_url, "plex_api_token": plex.TOKEN,
+                "plex_sections": [{"key": "2", "title": "TV Shows", "type": "show"}],
+            },
+            NO_REQUEST,
+        )  # fmt: skip
+        job_id = imports.start_job(
+            scope, "csv_generic", data=b"title\nFuzzed film\n", file_name="f.csv",
+            options={}, library_id=None, info=NO_REQUEST,
+        )  # fmt: skip
+        imports.run_job(job_id)
     return {
         "headers": api_key_headers(app),
         "parameters": {
@@ -61,6 +85,8 @@ def fuzz_world(app):
             "path.space_id": space_id,
             "path.library_id": library_id,
             "path.user_id": admin_id,
+            "path.merge_id": merge_id,
+            "path.job_id": job_id,
         },
         "doomed_id": doomed_id,
     }

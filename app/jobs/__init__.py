@@ -45,7 +45,7 @@ def bind_huey(app: Flask) -> None:
 
 def register_jobs() -> None:
     """Import every job module so its tasks are registered on huey."""
-    from app.jobs import maintenance  # noqa: F401
+    from app.jobs import imports, maintenance  # noqa: F401
 
 
 def get_app() -> Flask:

@@ -14,6 +14,23 @@ Model.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-from app.models import accounts, activity, media, tenancy  # noqa: E402  (after the naming convention)
+from app.models import (  # noqa: E402  (after the naming convention)
+    accounts,
+    activity,
+    flags,
+    imports,
+    integrations,
+    media,
+    tenancy,
+)
 
-__all__ = ["Model", "accounts", "activity", "media", "tenancy"]
+__all__ = [
+    "Model",
+    "accounts",
+    "activity",
+    "flags",
+    "imports",
+    "integrations",
+    "media",
+    "tenancy",
+]

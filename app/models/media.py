@@ -1,4 +1,5 @@
-"""The catalog: items, their genres and people, variants (copies/editions), metadata and seasons.
+"""The catalog: items, their genres and people, variants (copies/editions), metadata and seasons,
+and merges of duplicate items (with what undoing them needs).
 
 Every item lives in a library of a space; a composite foreign key keeps the pair consistent.
 Genres and people are normalised so that filters use indexes; `sort_title` is the title without
@@ -242,3 +243,32 @@ class MediaSeason(Model):
             name="available",
         ),
     )
+
+
+class MediaMerge(Model):
+    """One merge of duplicates into a kept item, with what undoing it needs.
+
+    `snapshot` holds, per merged-away item, its full row, its genres and people, the ids of
+    the variants, seasons, metadata rows and episodes moved onto the kept item (with their
+    rows, in case they are gone by the time of the undo) and the seasons and metadata rows
+    dropped because the kept item already had that season number or key. The kept item's own
+    fields are not changed by a merge.
+    """
+
+    __tablename__ = "media_merges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[int] = mapped_column(
+        ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False
+    )
+    kept_id: Mapped[int] = mapped_column(
+        ForeignKey("media.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    merged_ids: Mapped[list] = mapped_column(JSON, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    snapshot: Mapped[dict] = mapped_column(JSON, nullable=False)
+
+    __table_args__ = (Index("ix_media_merges_space", "space_id", "id"),)

@@ -214,7 +214,7 @@ def _seasons(media_id: int) -> list[MediaSeason]:
 # --- writes ------------------------------------------------------------------------------------
 
 
-def _library_for(scope: Scope, library_id: int | None) -> int:
+def writable_library_id(scope: Scope, library_id: int | None) -> int:
     chosen = library_id if library_id is not None else scope.library_id
     if chosen is None:
         raise Invalid({"library_id": ["Choose a library (this space has none yet)."]})
@@ -246,7 +246,7 @@ def create_media(
     scope: Scope, data: dict[str, Any], info: RequestInfo, *, import_source: str | None = None
 ) -> Media:
     scope.require("member", "add items")
-    library_id = _library_for(scope, data.get("library_id"))
+    library_id = writable_library_id(scope, data.get("library_id"))
     _check_series(scope, data.get("series_id"))
     item = Media(
         space_id=scope.space_id,
@@ -316,7 +316,7 @@ def update_media(scope: Scope, media_id: int, changes: dict[str, Any], info: Req
                 {"media_type": [f"Clear {', '.join(lingering)} before changing the type."]}
             )
     if "library_id" in changes:
-        item.library_id = _library_for(scope, changes["library_id"])
+        item.library_id = writable_library_id(scope, changes["library_id"])
     if "series_id" in changes:
         _check_series(scope, changes["series_id"])
         if changes["series_id"] == item.id:

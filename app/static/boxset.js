@@ -108,6 +108,171 @@
   var name = page ? page.getAttribute("data-page") : null;
   var pages = {};
 
+  // --- integrations (space admins) ------------------------------------------------------------
+  pages.integrations = function () {
+    var form = document.getElementById("integrations-form");
+    var errors = form.querySelector("[data-errors]");
+    var base = "/api/admin/settings/integrations";
+    var query = "?space_id=" + encodeURIComponent(page.getAttribute("data-space-id"));
+    var plain = ["tmdb_api_url", "barcode_preset", "barcode_api_url", "vision_api_url", "plex_api_url"];
+    var secrets = ["tmdb_api_key", "barcode_api_key", "vision_api_key", "plex_api_token"];
+    var changes = {};
+    var saved = { plex_sections: [], decrypt_health: { failed: [] } };
+    var discovered = [];
+
+    function markDirty() {
+      var count = Object.keys(changes).length;
+      document.getElementById("integrations-dirty").textContent = count ? count + " unsaved change(s)" : "";
+    }
+
+    function secretText(name, state) {
+      if (saved.decrypt_health.failed.indexOf(name) !== -1) {
+        return "Stored, but it can no longer be decrypted: enter it again or clear it.";
+      }
+      if (!state || !state.set) { return "Not set."; }
+      var from = state.source === "space" ? "this space" : "the server's environment";
+      return "Set" + (state.last4 ? " (ends in …" + state.last4 + ")" : "") + ", from " + from + ".";
+    }
+
+    function sectionRows() {
+      var chosen = (changes.plex_sections || saved.plex_sections || []);
+      var keys = chosen.map(function (s) { return s.key; });
+      var all = chosen.concat(discovered.filter(function (s) { return keys.indexOf(String(s.key)) === -1; }));
+      var rows = all.map(function (s) {
+        var box = el("input", { type: "checkbox", "data-section-key": String(s.key) });
+        box.checked = keys.indexOf(String(s.key)) !== -1;
+        box.addEventListener("change", function () {
+          changes.plex_sections = all.filter(function (x) {
+            var input = form.querySelector('[data-section-key="' + String(x.key) + '"]');
+            return input && input.checked;
+          }).map(function (x) { return { key: String(x.key), title: x.title, type: x.type }; });
+          markDirty();
+        });
+        return el("tr", {}, [el("td", {}, [box]), el("td", { text: s.title }), el("td", { text: s.type }), el("td", { text: String(s.key) })]);
+      });
+      fill(document.getElementById("plex-sections"), rows, "None saved; Test lists the server's sections.", 4);
+    }
+
+    function render(result) {
+      saved = result;
+      changes = {};
+      plain.forEach(function (key) {
+        var input = document.getElementById(key);
+        input.value = result[key] || (key === "barcode_preset" ? "upcitemdb" : "");
+        if (key !== "barcode_preset") { input.placeholder = "not set"; }
+      });
+      secrets.forEach(function (key) {
+        document.getElementById(key).value = "";
+        form.querySelector('[data-secret="' + key + '"] [data-secret-state]').textContent = secretText(key, result[key]);
+      });
+      var health = document.getElementById("decrypt-health");
+      health.querySelector("[data-failed]").textContent = result.decrypt_health.failed.join(", ");
+      health.classList.toggle("hidden", result.decrypt_health.ok);
+      sectionRows();
+      markDirty();
+    }
+
+    function load() {
+      api("GET", base + query).then(function (result) {
+        if (result.ok) { render(result.body.result); } else { show(errors, message(result.body)); }
+      });
+    }
+
+    plain.forEach(function (key) {
+      document.getElementById(key).addEventListener("input", function (event) {
+        changes[key] = event.target.value.trim() || null;
+        markDirty();
+      });
+    });
+    secrets.forEach(function (key) {
+      document.getElementById(key).addEventListener("input", function (event) {
+        if (event.target.value.trim()) { changes[key] = event.target.value.trim(); } else { delete changes[key]; }
+        markDirty();
+      });
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[data-reset]"), function (node) {
+      node.addEventListener("click", function () {
+        var key = node.getAttribute("data-reset");
+        changes[key] = null;
+        document.getElementById(key).value = "";
+        document.getElementById(key).placeholder = "server default (after saving)";
+        markDirty();
+      });
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[data-clear]"), function (node) {
+      node.addEventListener("click", function () {
+        var key = node.getAttribute("data-clear");
+        changes[key] = null;
+        document.getElementById(key).value = "";
+        form.querySelector('[data-secret="' + key + '"] [data-secret-state]').textContent = "Will be cleared when you save.";
+        markDirty();
+      });
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[data-test]"), function (node) {
+      node.addEventListener("click", function () {
+        var provider = node.getAttribute("data-test");
+        var box = form.querySelector('[data-test-result="' + provider + '"]');
+        if (Object.keys(changes).length) { show(box, "Save your changes first: Test uses the saved settings.", "warning"); return; }
+        show(box, "Testing…", "info");
+        node.disabled = true;
+        api("POST", base + "/test-" + provider + query).then(function (result) {
+          node.disabled = false;
+          var r = result.body && result.body.result;
+          if (!result.ok || !r) { show(box, message(result.body), "danger"); return; }
+          var text = (r.ok ? "Works" : r.authenticated === false ? "The key was refused" : "Failed") +
+            (r.status ? " (HTTP " + r.status + ")" : "") + (r.detail ? ": " + r.detail : ".");
+          show(box, text, r.ok ? "success" : "danger");
+          if (provider === "plex" && r.sections) { discovered = r.sections; sectionRows(); }
+        });
+      });
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!Object.keys(changes).length) { show(errors, "Nothing to save.", "info"); return; }
+      api("PUT", base + query, changes).then(function (result) {
+        if (result.ok) { render(result.body.result); show(errors, "Saved.", "success"); } else { show(errors, message(result.body)); }
+      });
+    });
+    load();
+  };
+
+  // --- feature flags (instance Admin) ---------------------------------------------------------
+  pages.flags = function () {
+    var errors = page.querySelector("[data-errors]");
+
+    function toggle(flag) {
+      var enabled = !flag.stored_enabled;
+      if (!enabled && !window.confirm("Turn off for everyone: " + flag.description)) { return; }
+      api("PATCH", "/api/admin/feature-flags/" + encodeURIComponent(flag.key), { enabled: enabled }).then(function (result) {
+        if (result.ok) { hide(errors); } else { show(errors, message(result.body)); }
+        load();
+      });
+    }
+
+    function load() {
+      api("GET", "/api/admin/feature-flags").then(function (result) {
+        if (!result.ok) { show(errors, message(result.body)); return; }
+        var readOnly = result.body.read_only;
+        document.getElementById("flags-read-only").classList.toggle("hidden", !readOnly);
+        var rows = result.body.result.map(function (f) {
+          var forced = f.env_override !== null;
+          var action = button(f.stored_enabled ? "Turn off" : "Turn on", f.stored_enabled ? "warning" : "success",
+            function () { toggle(f); }, { "data-flag": f.key });
+          if (readOnly || forced) { action.disabled = true; }
+          return el("tr", { "data-flag-row": f.key }, [
+            el("td", {}, [el("strong", { text: f.description }), el("br"), el("code", { text: f.key })]),
+            el("td", {}, [el("span", { className: "label label-" + (f.enabled ? "success" : "default"), text: f.enabled ? "on" : "off" })]),
+            el("td", { text: forced ? "forced " + (f.env_override ? "on" : "off") + " (FEATURE_FLAG_" + f.key.toUpperCase() + ")" : "—" }),
+            el("td", { text: f.updated_at ? when(f.updated_at) + (f.updated_by_email ? " by " + f.updated_by_email : "") : "never" }),
+            el("td", {}, [action])
+          ]);
+        });
+        fill(document.getElementById("flags-body"), rows, "No flags.", 5);
+      });
+    }
+    load();
+  };
+
   // --- register -------------------------------------------------------------------------------
   pages.register = function () {
     var form = document.getElementById("register-form");
@@ -246,17 +411,44 @@
   var FILTERS = ["genre", "director", "actor", "year_min", "year_max", "rating_min", "rating_max", "format", "resolution"];
   var TYPE_LABELS = { movie: "Movie", tv_series: "TV series", tv_episode: "TV episode", other: "Other" };
 
+  var RESOLUTION_LABELS = { sd: "SD", "720p": "720p", "1080p": "1080p", "4k": "4K" };
+  var TYPE_ICONS = { movie: "fa-film", tv_series: "fa-television", tv_episode: "fa-television", other: "fa-archive" };
+
+  function focusables(root) {
+    return Array.prototype.filter.call(
+      root.querySelectorAll("a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex='0']"),
+      function (node) { return node.offsetParent !== null; }
+    );
+  }
+
   function openDialog(dialog) {
     hide(dialog.querySelector("[data-errors]"));
+    dialog.boxsetOpener = document.activeElement;
     dialog.classList.remove("hidden");
-    var first = dialog.querySelector("input:not([type=hidden]), select, textarea, button");
+    var scroller = dialog.querySelector(".boxset-wide-body");
+    if (scroller) { scroller.scrollTop = 0; }
+    var first = dialog.querySelector("[data-autofocus]") || focusables(dialog)[0];
     if (first) { first.focus(); }
   }
 
-  function closeDialog(dialog) { dialog.classList.add("hidden"); }
+  function closeDialog(dialog) {
+    dialog.classList.add("hidden");
+    var opener = dialog.boxsetOpener;
+    dialog.boxsetOpener = null;
+    if (opener && opener.focus && document.body.contains(opener) && opener.offsetParent !== null) { opener.focus(); }
+  }
 
   Array.prototype.forEach.call(document.querySelectorAll(".boxset-dialog"), function (dialog) {
-    dialog.addEventListener("keydown", function (event) { if (event.key === "Escape") { closeDialog(dialog); } });
+    dialog.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { closeDialog(dialog); return; }
+      if (event.key !== "Tab") { return; }
+      var nodes = focusables(dialog);  // keep the focus inside the open dialog
+      if (!nodes.length) { return; }
+      var first = nodes[0];
+      var last = nodes[nodes.length - 1];
+      if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+      else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+    });
   });
 
   pages.library = function () {
@@ -282,30 +474,49 @@
     var current = null;  // the item shown in the drawer
     var editing = null;  // the item being edited, null when adding
 
+    var viewButtons = form.querySelectorAll("[data-view]");
     function setView(view) {
       grid.setAttribute("data-view", view);
+      Array.prototype.forEach.call(viewButtons, function (b) {
+        var on = b.getAttribute("data-view") === view;
+        b.classList.toggle("active", on);
+        b.setAttribute("aria-pressed", String(on));
+      });
       try { window.localStorage.setItem("boxset.view", view); } catch (e) { /* private mode */ }
     }
     var saved = null;
     try { saved = window.localStorage.getItem("boxset.view"); } catch (e) { saved = null; }
     setView(saved === "list" ? "list" : "grid");
-    Array.prototype.forEach.call(form.querySelectorAll("[data-view]"), function (b) {
+    Array.prototype.forEach.call(viewButtons, function (b) {
       b.addEventListener("click", function () { setView(b.getAttribute("data-view")); });
     });
 
     function typeLabel(item) { return item.media_type === "movie" ? null : TYPE_LABELS[item.media_type]; }
+    var BADGES = { tv_series: "TV", tv_episode: "Episode", other: "Other" };
 
     function card(item) {
-      var poster = el("div", { className: "poster" }, [item.title]);
+      var poster = el("div", { className: "poster" }, [
+        el("span", { className: "fa " + (TYPE_ICONS[item.media_type] || "fa-film"), "aria-hidden": "true" }),
+        el("span", { className: "poster-title", text: item.title })
+      ]);
       if (item.thumb_url) {
         poster.textContent = "";
         poster.appendChild(el("img", { src: item.thumb_url, alt: "", loading: "lazy" }));
       }
+      if (BADGES[item.media_type]) { poster.setAttribute("data-badge", BADGES[item.media_type]); }
       var details = [item.year, item.format, typeLabel(item)].filter(function (x) { return x; }).join(" · ");
+      var rating = item.user_rating !== null && item.user_rating !== undefined ? item.user_rating : item.rating;
       var node = el("div", {
-        className: "boxset-card", "data-media-id": String(item.id), role: "button", tabindex: "0",
-        "aria-label": item.title + (item.year ? " (" + item.year + ")" : "")
-      }, [poster, el("div", { className: "meta" }, [el("strong", { text: item.title }), el("span", { className: "text-muted", text: details })])]);
+        className: "boxset-card", "data-media-id": String(item.id), role: "button", tabindex: "0", title: item.title,
+        "aria-label": item.title + (details ? ", " + details : "")
+      }, [poster, el("div", { className: "meta" }, [
+        el("strong", { text: item.title }),
+        el("span", { className: "details", text: details || "\u00a0" }),
+        el("span", { className: "genres", text: (item.genres || []).join(", ") }),
+        el("span", { className: "rating" }, rating === null || rating === undefined ? [] : [
+          el("span", { className: "fa fa-star", "aria-hidden": "true" }), " " + Number(rating).toFixed(1)
+        ])
+      ])]);
       node.addEventListener("click", function () { openDrawer(item.id); });
       node.addEventListener("keydown", function (event) {
         if (event.key === "Enter" || event.key === " ") { event.preventDefault(); openDrawer(item.id); }
@@ -336,22 +547,36 @@
       var first = empty.querySelector("[data-empty-library]");
       if (first) { first.classList.toggle("hidden", filtered); }
       empty.querySelector(".boxset-empty-title").textContent = filtered ? "Nothing found." : "Nothing here yet.";
+      empty.querySelector(".boxset-empty-icon").className = "fa boxset-empty-icon " + (filtered ? "fa-search" : "fa-film");
+    }
+
+    function stopLoading() {
+      loading.classList.add("hidden");
+      grid.setAttribute("aria-busy", "false");
+      Array.prototype.forEach.call(grid.querySelectorAll(".boxset-skeleton"), function (n) { n.remove(); });
     }
 
     function more() {
       if (busy || done) { return; }
       busy = true;
       var mine = generation;
-      loading.classList.remove("hidden");
+      grid.setAttribute("aria-busy", "true");
+      if (cursor) {
+        loading.classList.remove("hidden");
+      } else {  // the first page: placeholder cards where the posters will be
+        empty.classList.add("hidden");
+        for (var i = 0; i < 12; i += 1) { grid.appendChild(el("div", { className: "boxset-skeleton", "aria-hidden": "true" })); }
+      }
       api("GET", query()).then(function (result) {
         if (mine !== generation) { return; }
         busy = false;
-        loading.classList.add("hidden");
+        stopLoading();
         var errors = panel.querySelector("[data-errors]");
         if (!result.ok) {
           done = true;
           show(errors, message(result.body));
           panel.classList.remove("hidden");
+          document.getElementById("toggle-filters").setAttribute("aria-expanded", "true");
           return;
         }
         hide(errors);
@@ -364,14 +589,16 @@
         if (mine !== generation) { return; }
         busy = false;
         done = true;
-        loading.classList.add("hidden");
+        stopLoading();
         show(panel.querySelector("[data-errors]"), "The server could not be reached. Try again in a moment.");
+        panel.classList.remove("hidden");
       });
     }
 
     function restart() {
       generation += 1;
       grid.textContent = "";
+      document.getElementById("browse-count").textContent = "";  // no stale count while the new answer loads
       cursor = null;
       done = false;
       busy = false;
@@ -410,8 +637,9 @@
 
     function field(list, label, value) {
       if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) { return; }
+      var text = Array.isArray(value) ? value.join(", ") : typeof value === "object" ? JSON.stringify(value) : String(value);
       list.appendChild(el("dt", { text: label }));
-      list.appendChild(el("dd", { text: Array.isArray(value) ? value.join(", ") : String(value) }));
+      list.appendChild(el("dd", { text: text }));
     }
 
     function link(list, label, href, text) {
@@ -422,12 +650,53 @@
 
     function table(headers, rows) {
       return el("table", { className: "table table-condensed" }, [
-        el("thead", {}, [el("tr", {}, headers.map(function (h) { return el("th", { text: h }); }))]),
+        el("thead", {}, [el("tr", {}, headers.map(function (h) { return el("th", { scope: "col", text: h }); }))]),
         el("tbody", {}, rows.map(function (cells) {
-          return el("tr", {}, cells.map(function (c) { return el("td", { text: c === null || c === undefined ? "—" : String(c) }); }));
+          return el("tr", {}, cells.map(function (c) {
+            if (c && c.nodeType) { return el("td", {}, [c]); }
+            return el("td", { text: c === null || c === undefined ? "—" : String(c) });
+          }));
         }))
       ]);
     }
+
+    function seasonsSection(body, seasons) {
+      var expected = 0;
+      var owned = 0;
+      var complete = 0;
+      seasons.forEach(function (s) {
+        expected += s.expected_episodes || 0;
+        owned += s.available_episodes || 0;
+        if (s.is_complete) { complete += 1; }
+      });
+      body.appendChild(el("h3", { text: "Seasons" }));
+      var summary = complete + " of " + seasons.length + (seasons.length === 1 ? " season" : " seasons") + " complete";
+      if (expected) { summary = owned + " of " + expected + " episodes owned · " + summary; }
+      var progress = el("div", { className: "boxset-drawer-progress" }, [summary]);
+      if (expected) {
+        var percent = Math.min(100, Math.round(owned * 100 / expected));
+        progress.appendChild(el("div", { className: "progress", "aria-hidden": "true" }, [
+          el("div", { className: "progress-bar" + (percent === 100 ? " progress-bar-success" : ""), style: "width: " + percent + "%" })
+        ]));
+      }
+      body.appendChild(progress);
+      body.appendChild(table(["Season", "Expected", "Owned", "Complete"], seasons.map(function (s) {
+        return [s.season_number, s.expected_episodes, s.available_episodes,
+          el("span", { className: "label " + (s.is_complete ? "label-success" : "label-default"), text: s.is_complete ? "yes" : "no" })];
+      })));
+    }
+
+    function variantsSection(body, variants) {
+      body.appendChild(el("h3", { text: "Copies and editions" }));
+      body.appendChild(el("ul", { className: "boxset-drawer-variants" }, variants.map(function (v) {
+        var details = [v.format, RESOLUTION_LABELS[v.resolution] || v.resolution, v.width && v.height ? v.width + "×" + v.height : null,
+          v.container, [v.video_codec, v.audio_codec].filter(function (x) { return x; }).join(" / ") || null]
+          .filter(function (x) { return x; }).join(" · ");
+        return el("li", {}, [el("strong", { text: v.edition || v.format || "Copy" }), el("span", { text: details || "No details" })]);
+      })));
+    }
+
+    function humanize(key) { return key.replace(/_/g, " "); }
 
     function renderDrawer(item) {
       current = item;
@@ -437,11 +706,12 @@
         .filter(function (x) { return x; }).join(" · ");
       var body = drawer.querySelector("[data-body]");
       body.textContent = "";
+      body.scrollTop = 0;
       if (item.cover_url) {
         body.appendChild(el("img", { className: "boxset-drawer-cover", src: item.cover_url, alt: "Cover of " + item.title }));
       }
       if (item.overview) { body.appendChild(el("p", { className: "boxset-overview", text: item.overview })); }
-      var facts = el("dl", { className: "dl-horizontal boxset-facts" });
+      var facts = el("dl", { className: "boxset-facts" });
       field(facts, "Original title", item.original_title);
       field(facts, "Genres", item.genres);
       field(facts, "Directors", item.directors);
@@ -464,37 +734,41 @@
       field(facts, "Added by", (item.added_by_name || "—") + ", " + when(item.created_at));
       field(facts, "Last change", when(item.updated_at));
       body.appendChild(facts);
-      if (item.seasons && item.seasons.length) {
-        body.appendChild(el("h3", { text: "Seasons" }));
-        body.appendChild(table(["Season", "Expected", "Owned", "Complete"], item.seasons.map(function (s) {
-          return [s.season_number, s.expected_episodes, s.available_episodes, s.is_complete ? "yes" : "no"];
-        })));
-      }
-      if (item.variants && item.variants.length) {
-        body.appendChild(el("h3", { text: "Copies and editions" }));
-        body.appendChild(table(["Edition", "Format", "Resolution", "Size", "Container", "Codecs"], item.variants.map(function (v) {
-          return [v.edition, v.format, v.resolution, v.width && v.height ? v.width + "×" + v.height : null, v.container,
-            [v.video_codec, v.audio_codec].filter(function (x) { return x; }).join(" / ") || null];
-        })));
-      }
+      if (item.seasons && item.seasons.length) { seasonsSection(body, item.seasons); }
+      if (item.variants && item.variants.length) { variantsSection(body, item.variants); }
       var meta = item.metadata ? Object.keys(item.metadata) : [];
       if (meta.length) {
         body.appendChild(el("h3", { text: "More" }));
-        var extra = el("dl", { className: "dl-horizontal boxset-facts" });
-        meta.forEach(function (key) { field(extra, key.replace(/_/g, " "), item.metadata[key]); });
+        var extra = el("dl", { className: "boxset-facts" });
+        meta.forEach(function (key) { field(extra, humanize(key), item.metadata[key]); });
         body.appendChild(extra);
       }
       drawer.querySelector("[data-actions]").classList.toggle("hidden", !mayChange(item));
     }
 
+    var drawerOpener = null;
+
     function openDrawer(mediaId) {
       Array.prototype.forEach.call(grid.querySelectorAll(".boxset-selected"), function (n) { n.classList.remove("boxset-selected"); });
       var selectedCard = grid.querySelector("[data-media-id='" + mediaId + "']");
       if (selectedCard) { selectedCard.classList.add("boxset-selected"); }
+      if (drawer.contains(document.activeElement) === false && document.activeElement !== document.body) { drawerOpener = document.activeElement; }
+      if (selectedCard) { drawerOpener = selectedCard; }
+      if (!current || current.id !== mediaId) {  // another item: no stale details while it loads
+        current = null;
+        document.getElementById("drawer-title").textContent = selectedCard ? selectedCard.getAttribute("title") : "";
+        drawer.querySelector("[data-subtitle]").textContent = "";
+        drawer.querySelector("[data-actions]").classList.add("hidden");
+        var body = drawer.querySelector("[data-body]");
+        body.textContent = "";
+        body.appendChild(el("div", { className: "boxset-drawer-loading" }, [el("span", { className: "boxset-spinner", "aria-hidden": "true" }), " Loading details…"]));
+      }
       drawer.classList.remove("hidden");
       drawer.classList.add("boxset-busy");
+      drawer.setAttribute("aria-busy", "true");
       return api("GET", "/api/media/" + mediaId).then(function (result) {
         drawer.classList.remove("boxset-busy");
+        drawer.setAttribute("aria-busy", "false");
         if (!result.ok) {
           document.getElementById("drawer-title").textContent = message(result.body);
           drawer.querySelector("[data-body]").textContent = "";
@@ -509,6 +783,9 @@
     function closeDrawer() {
       drawer.classList.add("hidden");
       current = null;
+      Array.prototype.forEach.call(grid.querySelectorAll(".boxset-selected"), function (n) { n.classList.remove("boxset-selected"); });
+      if (drawerOpener && document.body.contains(drawerOpener)) { drawerOpener.focus(); }
+      drawerOpener = null;
     }
     drawer.querySelector("[data-close]").addEventListener("click", closeDrawer);
     drawer.addEventListener("keydown", function (event) { if (event.key === "Escape") { closeDrawer(); } });
@@ -523,14 +800,28 @@
           value: value === null || value === undefined ? "" : String(value)
         })]);
       }
+      var remove = el("button", { type: "button", className: "btn btn-link btn-sm", title: "Remove this season", "aria-label": "Remove this season" },
+        [el("span", { className: "fa fa-trash-o", "aria-hidden": "true" })]);
       var row = el("tr", { "data-season": "" }, [
         number("season_number", season.season_number, "Season number"),
         number("expected_episodes", season.expected_episodes, "Episodes expected"),
         number("available_episodes", season.available_episodes, "Episodes owned"),
-        el("td", {}, [button("Remove", "link", function () { row.remove(); })])
+        el("td", {}, [remove])
       ]);
+      remove.addEventListener("click", function () {
+        row.remove();
+        syncSeasons();
+        document.getElementById("add-season").focus();
+      });
       seasonRows.appendChild(row);
+      syncSeasons();
       return row;
+    }
+
+    function syncSeasons() {
+      var any = seasonRows.querySelector("[data-season]") !== null;
+      seasonRows.closest("table").classList.toggle("hidden", !any);
+      itemForm.querySelector("[data-seasons-empty]").classList.toggle("hidden", any);
     }
 
     document.getElementById("add-season").addEventListener("click", function () {
@@ -583,10 +874,18 @@
       }).filter(function (s) { return s.season_number !== null; });
     }
 
+    function coverPreview(url) {
+      var box = itemForm.querySelector("[data-cover-preview]");
+      box.textContent = "";
+      box.appendChild(url ? el("img", { src: url, alt: "" }) : el("span", { className: "fa fa-picture-o" }));
+    }
+
     function fillItemForm(item) {
       itemForm.reset();
       seasonRows.textContent = "";
+      syncSeasons();
       itemForm.querySelector("[data-cover-state]").textContent = item && item.cover_url ? "Has a cover; choose a file to replace it." : "";
+      coverPreview(item ? item.thumb_url || item.cover_url : null);
       itemForm.elements.cover_key.value = "";
       if (item) {
         Array.prototype.forEach.call(itemForm.elements, function (input) {
@@ -612,10 +911,12 @@
       var state = itemForm.querySelector("[data-cover-state]");
       var save = itemForm.querySelector("[data-save]");
       itemForm.elements.cover_key.value = "";
-      if (!file) { state.textContent = ""; return; }
+      if (!file) { state.textContent = ""; coverPreview(editing ? editing.thumb_url || editing.cover_url : null); return; }
       var upload = new FormData();
       upload.append("cover", file);
-      state.textContent = "Uploading…";
+      state.textContent = "";
+      state.appendChild(el("span", { className: "boxset-spinner", "aria-hidden": "true" }));
+      state.appendChild(document.createTextNode(" Uploading…"));
       save.disabled = true;
       fetch("/api/media/upload-cover", {
         method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken() }, body: upload
@@ -631,8 +932,9 @@
         }
         hide(itemForm.querySelector("[data-errors]"));
         itemForm.elements.cover_key.value = result.body.cover_key;
+        coverPreview(result.body.cover_url);
         state.textContent = "";
-        state.appendChild(el("img", { src: result.body.cover_url, alt: "", className: "boxset-cover-preview" }));
+        state.appendChild(el("span", { className: "fa fa-check text-success", "aria-hidden": "true" }));
         state.appendChild(document.createTextNode(" Cover ready."));
       }, function () {
         save.disabled = false;
@@ -677,7 +979,9 @@
         show(errors, "The server could not be reached. Nothing was saved.");
       });
     });
-    itemDialog.querySelector("[data-close]").addEventListener("click", function () { closeDialog(itemDialog); });
+    Array.prototype.forEach.call(itemDialog.querySelectorAll("[data-close]"), function (node) {
+      node.addEventListener("click", function () { closeDialog(itemDialog); });
+    });
 
     Array.prototype.forEach.call(page.querySelectorAll("#add-item, [data-add]"), function (node) {
       node.addEventListener("click", function () { openItemDialog(null); });
@@ -691,13 +995,20 @@
       openDialog(deleteDialog);
     });
     deleteDialog.querySelector("[data-close]").addEventListener("click", function () { closeDialog(deleteDialog); });
-    deleteDialog.querySelector("[data-confirm]").addEventListener("click", function () {
+    deleteDialog.querySelector("[data-confirm]").addEventListener("click", function (event) {
       var item = current;
+      var confirm = event.currentTarget;
+      if (!item) { return; }
+      confirm.disabled = true;
       api("DELETE", "/api/media/" + item.id).then(function (result) {
+        confirm.disabled = false;
         if (!result.ok) { show(deleteDialog.querySelector("[data-errors]"), message(result.body)); return; }
         closeDialog(deleteDialog);
         closeDrawer();
         restart();
+      }, function () {
+        confirm.disabled = false;
+        show(deleteDialog.querySelector("[data-errors]"), "The server could not be reached. Nothing was deleted.");
       });
     });
 
@@ -781,7 +1092,8 @@
       api("GET", "/api/media/duplicates?" + params.join("&")).then(function (result) {
         if (!result.ok) { show(errors, message(result.body)); return; }
         result.body.result.forEach(function (group, index) { list.appendChild(groupPanel(group, index)); });
-        document.getElementById("duplicates-count").textContent = result.body.count ? result.body.count + " groups" : "";
+        var count = result.body.count;
+        document.getElementById("duplicates-count").textContent = count ? count + (count === 1 ? " group" : " groups") : "";
         empty.classList.toggle("hidden", result.body.count !== 0);
         more.classList.toggle("hidden", !result.body.has_more);
         nextPage += 1;
@@ -882,6 +1194,307 @@
       });
     });
     load();
+  };
+
+  // --- import ---------------------------------------------------------------------------------
+  var PROVIDER_LABELS = { csv_generic: "CSV", csv_delicious: "Delicious Library", plex: "Plex" };
+
+  function upload(url, field, file) {
+    var body = new FormData();
+    body.append(field, file);
+    return fetch(url, { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken() }, body: body })
+      .then(function (response) {
+        return response.json().then(
+          function (json) { return { ok: response.ok, status: response.status, body: json }; },
+          function () { return { ok: response.ok, status: response.status, body: null }; }
+        );
+      });
+  }
+
+  // Add a title found on TMDB (or just its name) to the active library, in one step.
+  function addFound(tmdb, extra) {
+    var details = tmdb ? api("GET", "/api/media/tmdb/" + tmdb.tmdb_id + "/details?media_type=" + tmdb.tmdb_media_type)
+      : Promise.resolve({ ok: true, body: { result: {} } });
+    return details.then(function (found) {
+      if (!found.ok) { return found; }
+      var item = Object.assign({}, found.body.result, extra);
+      var seasons = item.seasons;
+      delete item.seasons;
+      Object.keys(item).forEach(function (key) { if (item[key] === null || item[key] === undefined) { delete item[key]; } });
+      return api("POST", "/api/media", item).then(function (created) {
+        if (!created.ok || !seasons || !seasons.length) { return created; }
+        return api("PUT", "/api/media/" + created.body.id + "/seasons", { seasons: seasons }).then(function () { return created; });
+      });
+    });
+  }
+
+  function matchCard(title, subtitle, image, onAdd) {
+    var status = el("span", { className: "text-muted", "data-added": "" });
+    var add = button("Add to library", "primary", function () {
+      add.disabled = true;
+      status.textContent = "Adding…";
+      onAdd().then(function (result) {
+        if (result.ok) {
+          status.textContent = "Added ✓";
+          status.className = "text-success";
+        } else {
+          add.disabled = false;
+          status.textContent = message(result.body);
+          status.className = "text-danger";
+        }
+      });
+    });
+    add.classList.remove("btn-xs");
+    add.classList.add("btn-sm");
+    return el("div", { className: "boxset-match" }, [
+      image ? el("img", { src: image, alt: "", loading: "lazy" }) : el("div", { className: "boxset-match-blank" }),
+      el("div", {}, [el("strong", { text: title }), el("div", { className: "text-muted", text: subtitle || "" }), add, " ", status])
+    ]);
+  }
+
+  pages.import = function () {
+    var spaceAdmin = page.getAttribute("data-space-admin") === "true";
+    var panel = document.getElementById("job-panel");
+    var watching = null;
+    var watchTimer = null;
+    var listTimer = null;
+
+    function showTab(key) {
+      Array.prototype.forEach.call(page.querySelectorAll("[data-tab]"), function (link) {
+        link.parentNode.classList.toggle("active", link.getAttribute("data-tab") === key);
+        link.setAttribute("aria-selected", String(link.getAttribute("data-tab") === key));
+      });
+      Array.prototype.forEach.call(page.querySelectorAll("[data-panel]"), function (section) {
+        section.classList.toggle("hidden", section.getAttribute("data-panel") !== key);
+      });
+      if (key === "barcode") { document.getElementById("barcode-input").focus(); }
+    }
+    Array.prototype.forEach.call(page.querySelectorAll("[data-tab]"), function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        showTab(link.getAttribute("data-tab"));
+        history.replaceState(null, "", "#" + link.getAttribute("data-tab"));
+      });
+    });
+    var initial = window.location.hash.replace("#", "");
+    showTab(page.querySelector("[data-tab='" + initial + "']") ? initial : (spaceAdmin ? "plex" : "csv"));
+
+    // --- jobs ---
+    function progressBar(job) {
+      var total = job.progress.total;
+      var percent = job.status === "succeeded" ? 100 : total ? Math.min(100, Math.round(100 * job.progress.done / total)) : 0;
+      return { percent: percent, text: total ? job.progress.done + " / " + total : String(job.progress.done) };
+    }
+
+    function summaryText(job) {
+      if (job.status === "failed") { return "Failed: " + (job.error || "unknown reason"); }
+      if (!job.summary) { return job.status === "queued" ? "Waiting for a worker…" : "Running…"; }
+      var s = job.summary;
+      return s.created + " created, " + s.updated + " updated, " + s.skipped + " skipped, " + s.failed + " failed";
+    }
+
+    function renderJob(job) {
+      panel.classList.remove("hidden");
+      panel.setAttribute("data-job-id", String(job.id));
+      panel.setAttribute("data-status", job.status);
+      panel.querySelector("[data-job-title]").textContent = "#" + job.id + " · " + (PROVIDER_LABELS[job.provider] || job.provider) + (job.file_name ? " · " + job.file_name : "");
+      var bar = document.getElementById("job-progress");
+      var progress = progressBar(job);
+      bar.style.width = progress.percent + "%";
+      bar.setAttribute("aria-valuenow", String(progress.percent));
+      bar.textContent = progress.text;
+      bar.className = "progress-bar" + (job.status === "failed" ? " progress-bar-danger" : job.status === "succeeded" ? " progress-bar-success" : " progress-bar-striped active");
+      panel.querySelector("[data-job-status]").textContent = { queued: "Queued", running: "Importing…", succeeded: "Done", failed: "Stopped" }[job.status];
+      panel.querySelector("[data-job-summary]").textContent = summaryText(job);
+      var finished = job.status === "succeeded" || job.status === "failed";
+      panel.querySelector("[data-job-report]").classList.toggle("hidden", !finished);
+      if (finished) {
+        document.getElementById("job-report-link").setAttribute("href", "/api/sync-jobs/" + job.id + "/report.csv");
+        loadRows(job.id);
+      }
+      return finished;
+    }
+
+    function loadRows(jobId) {
+      var status = document.getElementById("job-row-filter").value;
+      api("GET", "/api/sync-jobs/" + jobId + "/rows?limit=500" + (status ? "&status=" + status : "")).then(function (result) {
+        if (!result.ok) { return; }
+        var rows = result.body.result.map(function (r) {
+          return el("tr", { className: "boxset-row-" + r.status }, [
+            el("td", { text: String(r.row) }), el("td", { text: r.title || "—" }),
+            el("td", { text: r.status }), el("td", { text: [r.matched_by ? "matched by " + r.matched_by.replace(/_/g, " ") : null, r.detail].filter(function (x) { return x; }).join(" · ") })
+          ]);
+        });
+        if (result.body.count > rows.length) {
+          rows.push(el("tr", {}, [el("td", { colspan: "4", className: "text-muted", text: (result.body.count - rows.length) + " more rows in the CSV report." })]));
+        }
+        fill(document.getElementById("job-rows"), rows, "No rows.", 4);
+      });
+    }
+    document.getElementById("job-row-filter").addEventListener("change", function () {
+      if (watching) { loadRows(watching); }
+    });
+
+    function watch(jobId) {
+      watching = jobId;
+      window.clearTimeout(watchTimer);
+      function poll() {
+        api("GET", "/api/sync-jobs/" + jobId).then(function (result) {
+          if (watching !== jobId || !result.ok) { return; }
+          if (!renderJob(result.body.result)) { watchTimer = window.setTimeout(poll, 1000); }
+          else { loadJobs(); }
+        });
+      }
+      poll();
+      panel.scrollIntoView({ behavior: "smooth", block: "nearest" });
+    }
+
+    function loadJobs() {
+      window.clearTimeout(listTimer);
+      api("GET", "/api/sync-jobs?limit=10").then(function (result) {
+        if (!result.ok) { return; }
+        var busy = false;
+        var rows = result.body.result.map(function (job) {
+          var progress = progressBar(job);
+          busy = busy || job.status === "queued" || job.status === "running";
+          var row = el("tr", { className: "boxset-clickable", "data-job-id": String(job.id) }, [
+            el("td", { text: when(job.created_at) }),
+            el("td", { text: (PROVIDER_LABELS[job.provider] || job.provider) + (job.file_name ? " · " + job.file_name : "") }),
+            el("td", {}, [el("div", { className: "progress boxset-mini-progress" }, [
+              el("div", { className: "progress-bar" + (job.status === "failed" ? " progress-bar-danger" : job.status === "succeeded" ? " progress-bar-success" : ""), style: "width: " + progress.percent + "%", text: progress.text })
+            ])]),
+            el("td", { text: summaryText(job) })
+          ]);
+          row.addEventListener("click", function () { watch(job.id); });
+          return row;
+        });
+        fill(document.getElementById("jobs-body"), rows, "No imports yet.", 4);
+        if (busy) { listTimer = window.setTimeout(loadJobs, 3000); }
+      });
+    }
+
+    function started(form, result) {
+      var button = form.querySelector("[data-start]");
+      if (button) { button.disabled = false; }
+      if (!result.ok) { show(form.querySelector("[data-errors]"), message(result.body)); return; }
+      hide(form.querySelector("[data-errors]"));
+      form.reset();
+      var job = result.body.result.job || result.body.result;
+      watch(job.id);
+      loadJobs();
+    }
+
+    Array.prototype.forEach.call(page.querySelectorAll("#csv-form, #delicious-form"), function (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var file = form.elements.file.files[0];
+        if (!file) { show(form.querySelector("[data-errors]"), "Choose a file first."); return; }
+        form.querySelector("[data-start]").disabled = true;
+        upload(form.getAttribute("data-url") + "?async=true", "file", file).then(function (result) { started(form, result); },
+          function () { started(form, { ok: false, body: { message: "The server could not be reached." } }); });
+      });
+    });
+
+    var plexForm = document.getElementById("plex-form");
+    if (plexForm) {
+      api("GET", "/api/admin/settings/integrations").then(function (result) {
+        var box = plexForm.querySelector("[data-sections]");
+        box.textContent = "";
+        var settings = result.ok ? result.body.result : {};
+        var sections = settings.plex_sections || [];
+        if (!settings.plex_api_url || !(settings.plex_api_token || {}).set) {
+          box.appendChild(el("p", { className: "alert alert-info" }, ["Plex is not set up yet: add its address and token under ",
+            el("a", { href: "/integrations", text: "Integrations" }), "."]));
+          plexForm.querySelector("[data-start]").disabled = true;
+          return;
+        }
+        if (!sections.length) {
+          box.appendChild(el("p", { className: "text-muted" }, ["No sections chosen yet; pick them under ", el("a", { href: "/integrations", text: "Integrations" }), "."]));
+          plexForm.querySelector("[data-start]").disabled = true;
+          return;
+        }
+        sections.forEach(function (section) {
+          box.appendChild(el("div", { className: "checkbox" }, [el("label", {}, [
+            el("input", { type: "checkbox", name: "section", value: String(section.key), checked: "checked" }),
+            " " + section.title + " ", el("small", { className: "text-muted", text: section.type === "show" ? "TV" : "movies" })
+          ])]));
+        });
+      });
+      plexForm.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var keys = Array.prototype.filter.call(plexForm.querySelectorAll("input[name=section]"), function (i) { return i.checked; })
+          .map(function (i) { return i.value; });
+        if (!keys.length) { show(plexForm.querySelector("[data-errors]"), "Choose at least one section."); return; }
+        plexForm.querySelector("[data-start]").disabled = true;
+        api("POST", "/api/media/import-plex?async=true", { section_keys: keys }).then(function (result) { started(plexForm, result); });
+      });
+    }
+
+    // --- barcode ---
+    var barcodeForm = document.getElementById("barcode-form");
+    barcodeForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = document.getElementById("barcode-input");
+      var code = input.value.trim();
+      var results = document.getElementById("barcode-results");
+      var errors = document.getElementById("barcode-errors");
+      if (!code) { return; }
+      results.textContent = "";
+      results.appendChild(el("p", { className: "text-muted", text: "Looking up " + code + "…" }));
+      api("POST", "/api/media/lookup-upc", { upc: code }).then(function (result) {
+        results.textContent = "";
+        if (!result.ok) { show(errors, message(result.body)); return; }
+        hide(errors);
+        var found = result.body.result;
+        if (!found.matches.length) {
+          results.appendChild(el("p", { className: "text-muted", text: "No product is known for " + found.upc + "." }));
+        }
+        found.matches.forEach(function (match) {
+          var tmdb = match.tmdb;
+          var extra = { upc: found.upc };
+          if (match.format) { extra.format = match.format; }
+          if (!tmdb) { extra.title = (match.search_titles && match.search_titles[0]) || match.title; }
+          results.appendChild(matchCard(
+            tmdb ? tmdb.title + (tmdb.year ? " (" + tmdb.year + ")" : "") : extra.title,
+            (tmdb ? "TMDB match for " : "No TMDB match for ") + "“" + match.title + "”",
+            tmdb && tmdb.poster_url ? tmdb.poster_url : match.image,
+            function () { return addFound(tmdb, extra); }
+          ));
+        });
+        input.value = "";
+        input.focus();
+      });
+    });
+
+    // --- cover photo ---
+    var photoForm = document.getElementById("photo-form");
+    photoForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var file = photoForm.elements.cover.files[0];
+      var results = document.getElementById("photo-results");
+      var errors = document.getElementById("photo-errors");
+      if (!file) { show(errors, "Choose a photo first."); return; }
+      results.textContent = "";
+      results.appendChild(el("p", { className: "text-muted", text: "Reading the cover…" }));
+      upload("/api/media/recognize-cover", "cover", file).then(function (result) {
+        results.textContent = "";
+        if (!result.ok) { show(errors, message(result.body)); return; }
+        hide(errors);
+        var found = result.body.result;
+        if (found.title_candidates.length) {
+          results.appendChild(el("p", { className: "text-muted", text: "Read: " + found.title_candidates.join(" · ") }));
+        }
+        if (!found.tmdb_matches.length) {
+          results.appendChild(el("p", { text: found.detail || "No title on TMDB matches what the photo shows." }));
+        }
+        found.tmdb_matches.forEach(function (tmdb) {
+          results.appendChild(matchCard(tmdb.title + (tmdb.year ? " (" + tmdb.year + ")" : ""), tmdb.overview ? tmdb.overview.slice(0, 140) : "",
+            tmdb.poster_url, function () { return addFound(tmdb, {}); }));
+        });
+      });
+    });
+
+    loadJobs();
   };
 
   // --- members --------------------------------------------------------------------------------
@@ -990,6 +1603,19 @@
   pages.activity = function () {
     var form = document.getElementById("activity-form");
 
+    function offerUndo(cell, mergeId) {
+      api("GET", "/api/media/merges/" + mergeId).then(function (result) {
+        if (!result.ok || !result.body.result.can_undo) { return; }
+        cell.appendChild(document.createTextNode(" "));
+        cell.appendChild(button("Undo merge", "default", function () {
+          if (!window.confirm("Undo this merge? The merged items come back as they were.")) { return; }
+          api("POST", "/api/media/merges/" + mergeId + "/undo").then(function (undo) {
+            if (undo.ok) { load(); } else { show(page.querySelector("[data-errors]"), message(undo.body)); }
+          });
+        }, { "data-undo-merge": String(mergeId) }));
+      });
+    }
+
     function load() {
       var data = formData(form);
       var params = [];
@@ -1006,9 +1632,11 @@
         hide(errors);
         document.getElementById("activity-count").textContent = result.body.count + " entries";
         var rows = result.body.result.map(function (e) {
+          var action = el("td", { text: e.action });
+          if (e.action === "media.merge" && e.details && e.details.merge_id) { offerUndo(action, e.details.merge_id); }
           return el("tr", {}, [
             el("td", { text: when(e.created_at) }), el("td", { text: e.user_email || "—" }),
-            el("td", { text: e.action }), el("td", { text: (e.entity_type || "") + (e.entity_id ? " #" + e.entity_id : "") }),
+            action, el("td", { text: (e.entity_type || "") + (e.entity_id ? " #" + e.entity_id : "") }),
             el("td", { className: "details", text: JSON.stringify(e.details) }),
             el("td", { text: e.ip || "" }), el("td", { text: (e.request_id || "").slice(0, 12) })
           ]);

@@ -41,7 +41,7 @@ def navigation() -> dict[str, Any] | None:
         "libraries": [{"id": lib.id, "name": lib.name} for lib in libraries],
         "role": scope.role if scope else None,
         "space_admin": bool(scope and scope.at_least("admin")),
-        "instance_admin": bool(scope and scope.instance_admin),
+        "instance_admin": tenancy.is_instance_admin(user),
     }
 
 
@@ -97,6 +97,23 @@ class PagesView(BaseView):
             formats=FORMATS,
         )
 
+    @expose("/import")
+    def import_page(self):
+        user = _signed_in_user()
+        library = None
+        if user is not None:
+            try:
+                scope = tenancy.resolve_scope(user)
+                library = next(
+                    (lib for lib in tenancy.list_libraries(scope) if lib.id == scope.library_id),
+                    None,
+                )
+            except NotFound:
+                library = None
+        return self._page(
+            "boxset/import.html", need="member", library_name=library.name if library else None
+        )
+
     @expose("/members")
     def members(self):
         return self._page("boxset/members.html", need="admin")
@@ -108,6 +125,21 @@ class PagesView(BaseView):
     @expose("/activity")
     def activity(self):
         return self._page("boxset/activity.html", need="admin")
+
+    @expose("/integrations")
+    def integrations(self):
+        return self._page("boxset/integrations.html", need="admin")
+
+    @expose("/feature-flags")
+    def feature_flags(self):
+        user = _signed_in_user()
+        if user is not None and not tenancy.is_instance_admin(user):
+            return self._page("boxset/feature_flags.html", allowed=False), 403
+        return self._page("boxset/feature_flags.html", allowed=True)
+
+    @expose("/duplicates")
+    def duplicates(self):
+        return self._page("boxset/duplicates.html", need="member")
 
 
 def init_pages(app: Flask) -> None:

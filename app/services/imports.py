@@ -1,0 +1,799 @@
+"""Imports as jobs: queue one, run it (inline or on a worker), dedupe every row, report.
+
+A source (CSV, Delicious Library, Plex) is a reader that yields `ImportRow`s; this module does the
+rest the same way for all of them:
+
+- **Dedupe, identifier first**: a row matches an item of the target library by UPC/EAN, then IMDb
+  id, then TMDB id (with its type), then its source key (Plex guid, Delicious uuid), then
+  normalised title + year + type. Each imported item's identities are claimed in
+  `media_identifiers` under `UNIQUE(library_id, kind, value)`, so two imports of one file at
+  the same time create each item once: the loser's insert fails, its row's savepoint rolls back
+  and the row is matched again, now finding the winner's item.
+- **Nothing half-written**: rows are applied in batches; a batch commits its items, its row
+  results and the job's progress together. A worker that dies loses at most the batch in flight,
+  and running the job again resumes after the last committed row.
+- **One bad row never stops the rest**: each row runs in a savepoint; a failure becomes that
+  row's `failed` result with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from app.errors import AppError, Invalid, NotFound, PayloadTooLarge
+from app.extensions import db
+from app.models.accounts import BoxsetUser
+from app.models.base import iso, utcnow
+from app.models.imports import MediaIdentifier, SyncJob, SyncJobInput, SyncJobRow
+from app.models.media import (
+    TV_TYPES,
+    Genre,
+    Media,
+    MediaGenre,
+    MediaMetadata,
+    MediaPerson,
+    MediaSeason,
+    MediaVariant,
+    Person,
+)
+from app.models.tenancy import SpaceMembership
+from app.services import activity, tenancy
+from app.services.context import NO_REQUEST, RequestInfo
+from app.services.media import SCALAR_FIELDS, name_key, sort_title, writable_library_id
+from app.services.tenancy import Scope
+
+log = logging.getLogger("boxset.imports")
+
+BATCH_SIZE = 200
+INLINE_MAX_ROWS = 500  # larger imports always run as background jobs
+REPORT_COLUMNS = (
+    "row", "source_key", "title", "status", "media_id", "matched_by", "detail",
+    "enrichment", "enrichment_detail",
+)  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ImportRejected(AppError):
+    """The input cannot be imported at all (wrong encoding, no title column, hostile XML)."""
+
+    status = 400
+    code = "validation_failed"
+
+
+@dataclass
+class ImportRow:
+    """One record of a source, already mapped to item fields (or to why it cannot be)."""
+
+    row: int
+    title: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    source_key: str | None = None
+    source_kind: str | None = None  # identifier kind: "plex" | "delicious"
+    identity: str | None = None  # the source's identity of the work (default: source_key)
+    metadata: dict[str, str] = field(default_factory=dict)
+    seasons: list[dict[str, Any]] = field(default_factory=list)
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None  # the row is reported failed with this reason
+    skip: str | None = None  # the row is reported skipped with this reason
+    note: str | None = None  # extra detail for the report (e.g. "boxed set")
+
+
+@dataclass
+class RowResult:
+    status: str
+    media_id: int | None = None
+    matched_by: str | None = None
+    detail: str | None = None
+
+
+Reader = Callable[[SyncJob, bytes | None], Iterator[ImportRow]]
+
+
+def _reader_for(provider: str) -> Reader | None:
+    from app.services.importers import READERS
+
+    return READERS.get(provider)
+
+
+def validated_row(number: int, raw: dict[str, Any], **extra: Any) -> ImportRow:
+    """A row whose fields went through the API's item schema (a failure is the row's error)."""
+    title = str(raw.get("title") or "") or None
+    try:
+        fields = _schema().load(raw)
+    except ValidationError as exc:
+        return ImportRow(row=number, title=title, error=_messages(exc.messages), **extra)
+    return ImportRow(row=number, title=fields["title"], fields=fields, **extra)
+
+
+@functools.cache
+def _schema():
+    from app.schemas.media import MediaPostSchema
+
+    return MediaPostSchema()
+
+
+def _messages(errors: dict[str, Any]) -> str:
+    parts = []
+    for name, messages in errors.items():
+        text = " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+        parts.append(f"{name}: {text}")
+    return "; ".join(parts)
+
+
+# --- starting jobs -------------------------------------------------------------------------------
+
+
+def check_upload(data: bytes, *, max_bytes: int) -> None:
+    """Refuse what no reader could use, before anything is stored."""
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The file is larger than {max_bytes // 2**20} MB.")
+    if not data.strip():
+        raise ImportRejected({"file": ["The file is empty."]})
+    if b"\x00" in data[:65536]:
+        raise ImportRejected({"file": ["This is a binary file, not a text export."]})
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 with or without a byte-order mark; anything else is refused with a clear reason."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(
+            {
+                "file": [
+                    f"The file is not UTF-8 text (byte {exc.start + 1} cannot be read). "
+                    "Save it as CSV UTF-8 and try again."
+                ]
+            }
+        ) from None
+
+
+def start_job(
+    scope: Scope,
+    provider: str,
+    *,
+    data: bytes | None,
+    file_name: str | None,
+    options: dict[str, Any] | None,
+    library_id: int | None,
+    info: RequestInfo,
+) -> int:
+    """Queue an import into a library of the scope's space; its input is kept with the job.
+    Returns the job's id (read before the commit, so nothing is reloaded afterwards)."""
+    target = writable_library_id(scope, library_id)
+    job = SyncJob(
+        space_id=scope.space_id,
+        library_id=target,
+        created_by=scope.user_id,
+        provider=provider,
+        status="queued",
+        options=options or {},
+        file_name=(file_name or "")[:255] or None,
+    )
+    db.session.add(job)
+    db.session.flush()
+    if data is not None:
+        db.session.add(SyncJobInput(job_id=job.id, data=data))
+    activity.record(
+        "import.started", actor=scope.user, space_id=scope.space_id, entity_type="sync_job",
+        entity_id=job.id, details={"provider": provider, "file_name": job.file_name,
+                                   "library_id": target}, info=info,
+    )  # fmt: skip
+    job_id = job.id
+    db.session.commit()
+    return job_id
+
+
+# --- running jobs --------------------------------------------------------------------------------
+
+
+class _Context:
+    """What one run keeps between rows: caches of genre and person ids."""
+
+    def __init__(self, job: SyncJob, done: int) -> None:
+        self.job = job
+        self.done = done  # rows recorded so far
+        self.genres: dict[str, int] = {}
+        self.people: dict[str, int] = {}
+        self.dialect = db.engine.dialect.name
+
+
+def run_job(job_id: int) -> SyncJob | None:
+    """Run (or resume) a job to its end. Safe to call again after a crash: rows already
+    committed are not read again, and dedupe finds what they created."""
+    job = db.session.get(SyncJob, job_id)
+    if job is None or job.status == "succeeded":
+        return job
+    reader = _reader_for(job.provider)
+    input_row = db.session.get(SyncJobInput, job.id)
+    job.status, job.error, job.finished_at = "running", None, None
+    job.started_at = job.started_at or utcnow()
+    job.heartbeat_at = utcnow()
+    job.attempts += 1
+    db.session.commit()
+    done_rows = _committed_rows(job.id)
+    ctx = _Context(job, _row_count(job.id))
+    try:
+        if reader is None:
+            raise ImportRejected(f"No reader for {job.provider}.")
+        batch: list[ImportRow] = []
+        for row in reader(job, input_row.data if input_row else None):
+            if row.row <= done_rows:
+                continue
+            batch.append(row)
+            if len(batch) >= BATCH_SIZE:
+                _apply_batch(ctx, batch)
+                batch = []
+        if batch:
+            _apply_batch(ctx, batch)
+    except Exception as exc:  # the job fails with a reason; committed batches stay
+        db.session.rollback()
+        reason = exc.message if isinstance(exc, AppError) else _short(exc)
+        if not isinstance(exc, AppError):
+            log.exception("import job %s failed", job_id)
+        _finish(job_id, "failed", error=reason if isinstance(reason, str) else str(reason))
+        return db.session.get(SyncJob, job_id)
+    _finish(job_id, "succeeded")
+    return db.session.get(SyncJob, job_id)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return text[:300]
+
+
+def _row_count(job_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(SyncJobRow.job_id == job_id)) or 0
+
+
+def _committed_rows(job_id: int) -> int:
+    return (
+        db.session.scalar(select(func.max(SyncJobRow.row)).where(SyncJobRow.job_id == job_id)) or 0
+    )
+
+
+def _apply_batch(ctx: _Context, batch: list[ImportRow]) -> None:
+    """Apply a batch in one transaction; on a deadlock or serialisation failure (two imports
+    claiming the same identities in a different order) redo it."""
+    for attempt in range(5):
+        try:
+            results = [(row, _apply_row(ctx, row)) for row in batch]
+            for row, result in results:
+                db.session.add(
+                    SyncJobRow(
+                        job_id=ctx.job.id, row=row.row, source_key=row.source_key,
+                        title=(row.title or "")[:500] or None, status=result.status,
+                        media_id=result.media_id, matched_by=result.matched_by,
+                        detail=result.detail,
+                    )
+                )  # fmt: skip
+            ctx.job.progress_done = ctx.done + len(batch)
+            ctx.job.heartbeat_at = utcnow()
+            db.session.commit()
+            ctx.done += len(batch)
+            return
+        except OperationalError:
+            db.session.rollback()
+            ctx.genres.clear()
+            ctx.people.clear()
+            if attempt == 4:
+                raise
+            log.info("import job %s: batch retried after a lock conflict", ctx.job.id)
+
+
+def _finish(job_id: int, status: str, *, error: str | None = None) -> None:
+    job = db.session.get(SyncJob, job_id)
+    counts = dict(
+        db.session.execute(
+            select(SyncJobRow.status, func.count())
+            .where(SyncJobRow.job_id == job_id)
+            .group_by(SyncJobRow.status)
+        ).all()
+    )
+    summary = {s: int(counts.get(s, 0)) for s in ("created", "updated", "skipped", "failed")}
+    summary = {"total": sum(summary.values()), **summary}
+    job.summary, job.status, job.error = summary, status, error
+    job.finished_at = job.heartbeat_at = utcnow()
+    if job.progress_total is None or status == "succeeded":
+        job.progress_total = summary["total"]
+        job.progress_done = summary["total"]
+    if status == "succeeded":
+        db.session.execute(delete(SyncJobInput).where(SyncJobInput.job_id == job_id))
+    actor = db.session.get(BoxsetUser, job.created_by) if job.created_by else None
+    details: dict[str, Any] = {"provider": job.provider, "summary": summary}
+    if error:
+        details["error"] = error
+    activity.record(
+        "import.finished" if status == "succeeded" else "import.failed", actor=actor,
+        space_id=job.space_id, entity_type="sync_job", entity_id=job.id, details=details,
+    )  # fmt: skip
+    db.session.commit()
+
+
+def fail_stalled_jobs(stale_after: timedelta) -> int:
+    """Jobs whose worker stopped reporting are marked failed with the reason; running them
+    again resumes where they stopped."""
+    cutoff = utcnow() - stale_after
+    stalled = list(
+        db.session.scalars(
+            select(SyncJob.id).where(SyncJob.status == "running", SyncJob.heartbeat_at < cutoff)
+        )
+    )
+    minutes = int(stale_after.total_seconds() // 60) or 1
+    for job_id in stalled:
+        _finish(
+            job_id, "failed",
+            error=f"The worker stopped: no progress for {minutes} min. Run it again to resume.",
+        )  # fmt: skip
+    return len(stalled)
+
+
+def set_total(job: SyncJob, total: int) -> None:
+    """Readers that know the row count up front report it (for the progress bar)."""
+    job.progress_total = total
+    db.session.commit()
+
+
+# --- one row -------------------------------------------------------------------------------------
+
+
+def identity_keys(row: ImportRow) -> list[tuple[str, str]]:
+    """The row's identities, strongest first."""
+    f = row.fields
+    keys: list[tuple[str, str]] = []
+    if f.get("upc"):
+        keys.append(("upc", gtin(f["upc"])))
+    if f.get("imdb_id"):
+        keys.append(("imdb", f["imdb_id"]))
+    if f.get("tmdb_id"):
+        tmdb_type = f.get("tmdb_media_type") or (
+            "tv" if f.get("media_type") in TV_TYPES else "movie"
+        )
+        keys.append(("tmdb", f"{tmdb_type}:{f['tmdb_id']}"))
+    source = row.identity or row.source_key
+    if source and row.source_kind:
+        # Plex: the guid is the strongest identity (all editions of a work share it).
+        keys.insert(0 if row.source_kind == "plex" else len(keys), (row.source_kind, source[:600]))
+    keys.append(("title", title_key(f)))
+    return keys
+
+
+def gtin(code: Any) -> str:
+    """A UPC-A, EAN-13 or GTIN-14 as 14 digits, so that one product matches however a source
+    wrote it (a 12-digit UPC and its 13-digit EAN with a leading 0)."""
+    return str(code).zfill(14)
+
+
+def _upc_spellings(code: Any) -> list[str]:
+    bare = str(code).lstrip("0")
+    return sorted({str(code), bare, *(bare.zfill(n) for n in (12, 13, 14))})
+
+
+def title_key(f: dict[str, Any]) -> str:
+    year = f.get("year") or ""
+    return f"{f.get('media_type') or 'movie'}|{year}|{sort_title(f['title'])}"[:600]
+
+
+_ID_FIELDS = {"upc": "upc", "imdb": "imdb_id"}
+
+
+def _conflicts(item: Media, f: dict[str, Any]) -> bool:
+    """A title match is no match when both sides carry different identifiers."""
+    for column in ("upc", "imdb_id", "tmdb_id"):
+        mine, theirs = f.get(column), getattr(item, column)
+        if column == "upc" and mine and theirs:
+            mine, theirs = gtin(mine), gtin(theirs)
+        if mine and theirs and str(mine) != str(theirs):
+            return True
+    return False
+
+
+def _find(ctx: _Context, row: ImportRow) -> tuple[Media | None, str | None]:
+    job, f = ctx.job, row.fields
+    keys = identity_keys(row)
+    claimed = dict(
+        db.session.execute(
+            select(MediaIdentifier.kind, MediaIdentifier.media_id).where(
+                MediaIdentifier.library_id == job.library_id,
+                or_(*[(MediaIdentifier.kind == k) & (MediaIdentifier.value == v) for k, v in keys]),
+            )
+        ).all()
+    )
+    for kind, _value in keys:
+        media_id = claimed.get(kind)
+        if media_id is None:
+            continue
+        item = db.session.get(Media, media_id)
+        if item is not None and not (kind == "title" and _conflicts(item, f)):
+            return item, _MATCHED_BY[kind]
+    return _find_unclaimed(ctx, row)
+
+
+_MATCHED_BY = {
+    "upc": "upc", "imdb": "imdb_id", "tmdb": "tmdb_id", "plex": "plex_guid",
+    "delicious": "delicious_uuid", "title": "title_year_type",
+}  # fmt: skip
+
+
+def _find_unclaimed(ctx: _Context, row: ImportRow) -> tuple[Media | None, str | None]:
+    """Items added by hand (or before imports claimed identities) are found by their columns."""
+    job, f = ctx.job, row.fields
+    base = select(Media).where(Media.space_id == job.space_id, Media.library_id == job.library_id)
+    if f.get("upc"):
+        item = db.session.scalar(base.where(Media.upc.in_(_upc_spellings(f["upc"]))).limit(1))
+        if item is not None:
+            return item, "upc"
+    if f.get("imdb_id"):
+        item = db.session.scalar(base.where(Media.imdb_id == f["imdb_id"]).limit(1))
+        if item is not None:
+            return item, "imdb_id"
+    if f.get("tmdb_id"):
+        item = db.session.scalar(base.where(Media.tmdb_id == f["tmdb_id"]).limit(1))
+        if item is not None and (item.media_type in TV_TYPES) == (f.get("media_type") in TV_TYPES):
+            return item, "tmdb_id"
+    query = base.where(
+        Media.sort_title == sort_title(f["title"]),
+        Media.media_type == (f.get("media_type") or "movie"),
+    )
+    if f.get("year"):
+        query = query.where(or_(Media.year == f["year"], Media.year.is_(None)))
+    for item in db.session.scalars(query.order_by(Media.id).limit(5)):
+        if not _conflicts(item, f):
+            return item, "title_year_type"
+    return None, None
+
+
+def _apply_row(ctx: _Context, row: ImportRow) -> RowResult:
+    if row.skip:
+        return RowResult("skipped", detail=row.skip)
+    if row.error:
+        return RowResult("failed", detail=row.error)
+    for attempt in range(3):
+        try:
+            with db.session.begin_nested():
+                result = _upsert(ctx, row)
+            if row.note:
+                result.detail = "; ".join(p for p in (result.detail, row.note) if p)
+            return result
+        except IntegrityError as exc:
+            # Another import claimed one of these identities first: match again.
+            ctx.genres.clear()
+            ctx.people.clear()
+            if attempt == 2:
+                return RowResult("failed", detail=f"Could not be saved: {_short(exc.orig or exc)}")
+        except AppError as exc:
+            return RowResult("failed", detail=str(exc.message))
+    return RowResult("failed", detail="Could not be saved.")  # pragma: no cover
+
+
+def _upsert(ctx: _Context, row: ImportRow) -> RowResult:
+    item, matched_by = _find(ctx, row)
+    if item is None:
+        item = _create(ctx, row)
+        _claim(ctx, item, row, strict=True)
+        return RowResult("created", media_id=item.id)
+    changed = _fill(ctx, item, row)
+    _claim(ctx, item, row, strict=False)
+    if changed:
+        return RowResult("updated", media_id=item.id, matched_by=matched_by,
+                         detail="Filled: " + ", ".join(changed))  # fmt: skip
+    return RowResult("skipped", media_id=item.id, matched_by=matched_by,
+                     detail="Already in the library.")  # fmt: skip
+
+
+def _insert(ctx: _Context, table):
+    return (pg_insert if ctx.dialect == "postgresql" else sqlite_insert)(table)
+
+
+def _claim(ctx: _Context, item: Media, row: ImportRow, *, strict: bool) -> None:
+    """Record the item's identities. For a new item its strongest identity must be free (else
+    IntegrityError: a concurrent import created it first); the others are claimed if free."""
+    keys = identity_keys(row)
+    if strict:
+        kind, value = keys[0]
+        db.session.add(
+            MediaIdentifier(library_id=ctx.job.library_id, kind=kind, value=value, media_id=item.id)
+        )
+        db.session.flush()
+        keys = keys[1:]
+    if keys:
+        db.session.execute(
+            _insert(ctx, MediaIdentifier.__table__)
+            .values(
+                [
+                    {"library_id": ctx.job.library_id, "kind": k, "value": v, "media_id": item.id}
+                    for k, v in keys
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+
+
+def _create(ctx: _Context, row: ImportRow) -> Media:
+    job, f = ctx.job, row.fields
+    item = Media(
+        space_id=job.space_id,
+        library_id=job.library_id,
+        added_by=job.created_by,
+        import_source=job.provider,
+        source_provider=job.provider.split("_")[-1] if row.source_key else None,
+        source_external_id=row.source_key,
+    )
+    for name in SCALAR_FIELDS:
+        if f.get(name) is not None:
+            setattr(item, name, f[name])
+    item.sort_title = sort_title(f["title"])
+    db.session.add(item)
+    db.session.flush()
+    _add_names(ctx, item, f)
+    _add_extras(item, row, set())
+    db.session.flush()
+    return item
+
+
+def _fill(ctx: _Context, item: Media, row: ImportRow) -> list[str]:
+    """Fill what the item lacks from the row; what the household entered is never overwritten."""
+    f = row.fields
+    changed = [
+        name
+        for name in SCALAR_FIELDS
+        if f.get(name) is not None
+        and getattr(item, name) is None
+        and (name not in ("network", "series_id", "season_number", "episode_number",
+                          "episode_title") or item.media_type in TV_TYPES)
+    ]  # fmt: skip
+    for name in changed:
+        setattr(item, name, f[name])
+    existing = _names_present(item.id)
+    for key, role in (("genres", "genre"), ("directors", "director"), ("cast", "cast")):
+        if f.get(key) and role not in existing:
+            changed.append(key)
+            _add_names(ctx, item, {key: f[key]})
+    changed += _add_extras(item, row, _extras_present(item.id))
+    if changed:
+        item.updated_at = utcnow()
+    db.session.flush()
+    return changed
+
+
+def _names_present(media_id: int) -> set[str]:
+    present = set()
+    if db.session.scalar(
+        select(MediaGenre.media_id).where(MediaGenre.media_id == media_id).limit(1)
+    ):
+        present.add("genre")
+    for (role,) in db.session.execute(
+        select(MediaPerson.role).where(MediaPerson.media_id == media_id).distinct()
+    ):
+        present.add(role)
+    return present
+
+
+def _extras_present(media_id: int) -> set[str]:
+    keys = {f"meta:{k}" for (k,) in db.session.execute(
+        select(MediaMetadata.key).where(MediaMetadata.media_id == media_id))}  # fmt: skip
+    keys |= {f"season:{n}" for (n,) in db.session.execute(
+        select(MediaSeason.season_number).where(MediaSeason.media_id == media_id))}  # fmt: skip
+    keys |= {f"variant:{k}" for (k,) in db.session.execute(
+        select(MediaVariant.source_key).where(MediaVariant.media_id == media_id))}  # fmt: skip
+    return keys
+
+
+def _add_extras(item: Media, row: ImportRow, present: set[str]) -> list[str]:
+    """Metadata, seasons and variants the item does not have yet."""
+    changed: list[str] = []
+    for key, value in row.metadata.items():
+        if f"meta:{key}" not in present and value not in (None, ""):
+            db.session.add(MediaMetadata(media_id=item.id, key=key[:100], value=str(value)))
+            changed.append(f"metadata {key}")
+    if item.media_type == "tv_series":
+        for season in row.seasons:
+            if f"season:{season['season_number']}" in present:
+                continue
+            expected, available = season.get("expected_episodes"), season.get("available_episodes")
+            db.session.add(
+                MediaSeason(
+                    media_id=item.id, season_number=season["season_number"],
+                    expected_episodes=expected, available_episodes=available,
+                    is_complete=bool(expected and available is not None and available >= expected),
+                )
+            )  # fmt: skip
+            changed.append(f"season {season['season_number']}")
+    for variant in row.variants:
+        if f"variant:{variant.get('source_key')}" in present and variant.get("source_key"):
+            continue
+        db.session.add(MediaVariant(media_id=item.id, **variant))
+        changed.append("variant " + (variant.get("edition") or variant.get("resolution") or ""))
+    return [c.strip() for c in changed]
+
+
+def _add_names(ctx: _Context, item: Media, f: dict[str, Any]) -> None:
+    for genre_id in dict.fromkeys(
+        _name_id(ctx, Genre, ctx.genres, n) for n in f.get("genres") or []
+    ):
+        db.session.add(MediaGenre(media_id=item.id, genre_id=genre_id))
+    for key, role in (("directors", "director"), ("cast", "cast")):
+        seen: set[int] = set()
+        for order, name in enumerate(f.get(key) or []):
+            person_id = _name_id(ctx, Person, ctx.people, name)
+            if person_id not in seen:
+                seen.add(person_id)
+                db.session.add(
+                    MediaPerson(media_id=item.id, person_id=person_id, role=role,
+                                billing_order=order)
+                )  # fmt: skip
+
+
+def _name_id(ctx: _Context, model, cache: dict[str, int], name: str) -> int:
+    key = name_key(name)[: 100 if model is Genre else 300]
+    if key in cache:
+        return cache[key]
+    db.session.execute(
+        _insert(ctx, model.__table__)
+        .values(name=" ".join(name.split())[: 100 if model is Genre else 300], name_key=key)
+        .on_conflict_do_nothing()
+    )
+    cache[key] = db.session.scalar(select(model.id).where(model.name_key == key))
+    return cache[key]
+
+
+# --- reading jobs --------------------------------------------------------------------------------
+
+
+def _job_query(user: BoxsetUser):
+    """Jobs a user may see: their own, every job of a space they administer, all for Admin."""
+    query = select(SyncJob)
+    if tenancy.is_instance_admin(user):
+        return query
+    admin_spaces = select(SpaceMembership.space_id).where(
+        SpaceMembership.user_id == user.id, SpaceMembership.role.in_(("owner", "admin"))
+    )
+    member_spaces = select(SpaceMembership.space_id).where(SpaceMembership.user_id == user.id)
+    return query.where(
+        or_(
+            (SyncJob.created_by == user.id) & SyncJob.space_id.in_(member_spaces),
+            SyncJob.space_id.in_(admin_spaces),
+        )
+    )
+
+
+def get_job(user: BoxsetUser, job_id: int) -> SyncJob:
+    job = db.session.scalar(_job_query(user).where(SyncJob.id == job_id))
+    if job is None:
+        raise NotFound("Job not found.")
+    return job
+
+
+def list_jobs(
+    user: BoxsetUser, *, status: str | None, space_id: int | None, limit: int
+) -> tuple[int, list[SyncJob]]:
+    query = _job_query(user)
+    if status:
+        query = query.where(SyncJob.status == status)
+    if space_id:
+        query = query.where(SyncJob.space_id == space_id)
+    count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    jobs = db.session.scalars(
+        query.order_by(SyncJob.created_at.desc(), SyncJob.id.desc()).limit(limit)
+    )
+    return count, list(jobs)
+
+
+def job_rows(
+    job: SyncJob, *, status: str | None = None, offset: int = 0, limit: int | None = None
+) -> list[SyncJobRow]:
+    query = select(SyncJobRow).where(SyncJobRow.job_id == job.id)
+    if status:
+        query = query.where(SyncJobRow.status == status)
+    query = query.order_by(SyncJobRow.row).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def count_rows(job: SyncJob, status: str | None = None) -> int:
+    query = select(func.count()).where(SyncJobRow.job_id == job.id)
+    if status:
+        query = query.where(SyncJobRow.status == status)
+    return db.session.scalar(query) or 0
+
+
+def retry_job(user: BoxsetUser, job_id: int, info: RequestInfo) -> int:
+    job = get_job(user, job_id)
+    if job.status != "failed":
+        raise Invalid({"status": ["Only a failed job can be run again."]})
+    job.status, job.error, job.finished_at = "queued", None, None
+    activity.record(
+        "import.started", actor=user, space_id=job.space_id, entity_type="sync_job",
+        entity_id=job.id, details={"provider": job.provider, "retry": True}, info=info,
+    )  # fmt: skip
+    db.session.commit()
+    return job_id
+
+
+def job_out(job: SyncJob) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "job_type": job.job_type,
+        "provider": job.provider,
+        "status": job.status,
+        "progress": {"done": job.progress_done, "total": job.progress_total},
+        "summary": job.summary,
+        "error": job.error,
+        "file_name": job.file_name,
+        "attempts": job.attempts,
+        "created_by": job.created_by,
+        "space_id": job.space_id,
+        "library_id": job.library_id,
+        "created_at": iso(job.created_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+    }
+
+
+def row_out(row: SyncJobRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in REPORT_COLUMNS}
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def report_csv(job: SyncJob) -> Iterable[str]:
+    """The per-row audit as CSV, streamed; cells that a spreadsheet would run as a formula are
+    prefixed with an apostrophe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(REPORT_COLUMNS)
+    yield buffer.getvalue()
+    last = 0
+    while True:
+        rows = list(
+            db.session.scalars(
+                select(SyncJobRow)
+                .where(SyncJobRow.job_id == job.id, SyncJobRow.row > last)
+                .order_by(SyncJobRow.row)
+                .limit(1000)
+            )
+        )
+        if not rows:
+            return
+        buffer.seek(0)
+        buffer.truncate()
+        for row in rows:
+            writer.writerow([_cell(getattr(row, name)) for name in REPORT_COLUMNS])
+        last = rows[-1].row
+        yield buffer.getvalue()
+
+
+__all__ = [
+    "NO_REQUEST",
+    "ImportRejected",
+    "ImportRow",
+    "check_upload",
+    "decode_text",
+    "fail_stalled_jobs",
+    "get_job",
+    "job_out",
+    "job_rows",
+    "list_jobs",
+    "report_csv",
+    "retry_job",
+    "row_out",
+    "run_job",
+    "start_job",
+]

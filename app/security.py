@@ -8,10 +8,13 @@ revoked.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from datetime import UTC, datetime
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.manager import BaseSecurityManager
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -21,10 +24,33 @@ from flask_appbuilder.security.views import (
     UserDBModelView,
     UserInfoEditView,
 )
+from werkzeug.security import check_password_hash
 
 from app.models import accounts as _accounts  # noqa: F401  (adds Boxset's user columns)
 
 log = logging.getLogger("boxset.security")
+
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=5)
+_VERIFIED_KEYS: OrderedDict[tuple[int, str, str], bool] = OrderedDict()
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _verified(key_id: int, key_hash: str, raw: str) -> bool:
+    """check_password_hash, remembered (bounded LRU) for a key id + stored hash + the raw key's
+    SHA-256: a changed or rotated key misses the cache and is verified again."""
+    entry = (key_id, key_hash, hashlib.sha256(raw.encode()).hexdigest())
+    with _VERIFIED_LOCK:
+        if entry in _VERIFIED_KEYS:
+            _VERIFIED_KEYS.move_to_end(entry)
+            return True
+    if not check_password_hash(key_hash, raw):
+        return False
+    with _VERIFIED_LOCK:
+        _VERIFIED_KEYS[entry] = True
+        while len(_VERIFIED_KEYS) > 1024:
+            _VERIFIED_KEYS.popitem(last=False)
+    return True
+
 
 ADMIN_ROLE = "Admin"
 MEMBER_ROLE = "Member"
@@ -82,6 +108,33 @@ class BoxsetSecurityManager(SecurityManager):
     resetmypasswordview = NoPasswordFormView
     resetpasswordview = NoAdminPasswordFormView
     userinfoeditview = NoUserInfoEditView
+
+    def validate_api_key(self, api_key_string: str):
+        """Flask-AppBuilder's check, made cheap enough for every request: the key row is still
+        looked up each time (a deleted or deactivated key stops working at once), but the slow
+        hash is verified once per process for a given key and stored hash, and `last_used_on`
+        is written at most every few minutes instead of on every call."""
+        lookup = self._compute_lookup_hash(api_key_string)
+        api_key = (
+            self.session.query(self.api_key_model)
+            .filter(self.api_key_model.lookup_hash == lookup)
+            .one_or_none()
+        )
+        if api_key is None or not api_key.is_active:
+            return None
+        if not _verified(api_key.id, api_key.key_hash, api_key_string):
+            log.warning("API key lookup hash matched but slow hash failed")
+            return None
+        user = api_key.user
+        if not user or not user.is_active:
+            return None
+        now = datetime.now()
+        if api_key.last_used_on is None or now - api_key.last_used_on > API_KEY_TOUCH_INTERVAL:
+            api_key.last_used_on = now
+            self.session.commit()
+        g.user = user
+        g._api_key_user = True
+        return user
 
     def create_jwt_manager(self, app):
         jwt_manager = super().create_jwt_manager(app)

@@ -117,5 +117,5 @@ def test_integration_test_buttons(app, home, fake_tmdb):
 def test_without_a_key_tmdb_search_says_so(app):
     bare = household(app, "bea@example.test", "Bare")
     response = bare.owner.post("/api/media/search-tmdb", json={"title": "heat"})
-    assert response.status_code == 502, response.json
-    assert response.json["message"] == "TMDB has no API key configured."
+    assert response.status_code == 400, response.json
+    assert response.json["message"] == "TMDB has no API key configured: add it under Integrations."

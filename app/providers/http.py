@@ -90,9 +90,15 @@ class ProviderRateLimited(ProviderError):
 
 
 class ProviderNotConfigured(ProviderError):
-    """No URL or no key: nothing was sent."""
+    """No URL or no key: nothing was sent. That is the space's settings, not a failure of the
+    provider, so the API answers 400 and says where to fix it."""
 
     kind = "not_configured"
+    status, code = 400, "validation_failed"
+
+    def __init__(self, provider: str, reason: str, *args, **kwargs) -> None:
+        super().__init__(provider, reason, *args, **kwargs)
+        self.message = f"{provider} {reason}: add it under Integrations."
 
 
 def error_for_status(provider: str, status: int, retry_after: float | None = None) -> ProviderError:

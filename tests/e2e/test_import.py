@@ -3,6 +3,8 @@ its barcode (against the local fake barcode service and TMDB)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.extensions import db
@@ -13,8 +15,10 @@ from app.services.context import NO_REQUEST
 from tests.conftest import PASSWORD
 from tests.fakes import tmdb as fake_tmdb_data
 from tests.fakes.barcode import BLADE_RUNNER_UPC
+from tests.fakes.plex import TOKEN as PLEX_TOKEN
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
+DELICIOUS = Path(__file__).parent.parent / "fixtures" / "delicious"
 CSV = (
     "title,year,format,genres\n"
     "Heat,1995,DVD,Crime|Drama\n"
@@ -93,4 +97,58 @@ def test_csv_import_and_a_barcode(live_app, browser_page, fake_tmdb, fake_barcod
         item = db.session.scalar(db.select(Media).where(Media.tmdb_id == 78))
         assert item is not None and item.upc and item.upc.endswith("85765412237")
         assert item.runtime == 117
+    assert page.console_errors == [], page.console_errors
+
+
+def test_plex_set_up_and_imported_then_a_delicious_file(
+    live_app, browser_page, fake_tmdb, fake_barcode, fake_plex
+):
+    _household(live_app.app, fake_tmdb, fake_barcode)
+    page = browser_page
+    _sign_in(page, live_app.url)
+
+    # Configure Plex against the local fake: address, token, Test lists the sections.
+    page.click("#nav-integrations")
+    page.wait_for_selector("#integrations-form")
+    page.fill("#plex_api_url", fake_plex.base_url)
+    page.fill("#plex_api_token", PLEX_TOKEN)
+    page.click("#integrations-save")
+    page.wait_for_selector("[data-secret=plex_api_token] [data-secret-state]:has-text('set')")
+    page.click("[data-test=plex]")
+    page.wait_for_selector("[data-test-result=plex]:has-text('section')")
+    page.check("#plex-sections input[data-section-key='1']")
+    page.check("#plex-sections input[data-section-key='2']")
+    with page.expect_response(lambda r: r.request.method == "PUT") as saved:
+        page.click("#integrations-save")
+    assert saved.value.ok
+
+    # Import: the progress bar finishes and the report lists every item.
+    page.click("#nav-import")
+    page.click("#tab-link-plex")
+    page.wait_for_selector("#plex-form input[name=section][value='2']")
+    page.click("#plex-form [data-start]")
+    page.wait_for_selector("#job-panel[data-status=succeeded]")
+    assert page.get_attribute("#job-progress", "aria-valuenow") == "100"
+    assert "7 created, 1 updated, 0 skipped, 0 failed" in page.inner_text("#job-panel")
+    page.wait_for_selector("#job-rows tr >> nth=7")
+    assert "Blade Runner" in page.inner_text("#job-rows")
+    page.select_option("#job-row-filter", "updated")
+    page.wait_for_selector("#job-rows tr.boxset-row-updated")
+    assert page.locator("#job-rows tr").count() == 1
+    with page.expect_download() as download:
+        page.click("#job-report-link")
+    report = download.value.path().read_text(encoding="utf-8")
+    assert report.startswith("row,source_key,title,status") and "Breaking Bad" in report
+
+    # A Delicious Library file.
+    page.click("#tab-link-delicious")
+    page.set_input_files("#delicious-file", str(DELICIOUS / "dl1_movies.xml"))
+    page.click("#delicious-form [data-start]")
+    page.wait_for_selector(
+        "#job-panel[data-status=succeeded] [data-job-title]:has-text('Delicious')"
+    )
+    summary = page.inner_text("#job-panel [data-job-summary]")
+    # Heat, Alien, Blade Runner and The Matrix came from Plex already: they are filled in.
+    assert summary == "4 created, 4 updated, 0 skipped, 0 failed", summary
+    page.wait_for_selector("#jobs-body tr[data-job-id] >> nth=1")
     assert page.console_errors == [], page.console_errors

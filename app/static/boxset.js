@@ -859,6 +859,7 @@
         else if (kind === "float") { value = raw === "" ? null : Number(raw); }
         else { value = raw === "" ? null : raw; }
         if (kind === "keep" && value === null) { return; }
+        if (input.hasAttribute("data-number")) { value = Number(value); }
         body[input.name] = value;
       });
       return body;
@@ -890,7 +891,7 @@
       if (item) {
         Array.prototype.forEach.call(itemForm.elements, function (input) {
           if (!input.name || input.type === "file" || input.closest("[data-season]") || !(input.name in item)) { return; }
-          if (input.name === "cover_key") { return; }
+          if (input.name === "cover_key" || input.hasAttribute("data-from-lookup")) { return; }
           var value = item[input.name];
           input.value = value === null || value === undefined ? "" : Array.isArray(value) ? value.join(", ") : String(value);
         });
@@ -899,8 +900,102 @@
       adaptToType();
     }
 
+    // --- find it: TMDB search, barcode, cover photo ---
+    var lookupPanel = itemForm.querySelector("[data-lookup-panel]");
+    var lookupInput = document.getElementById("i-lookup");
+    var lookupResults = itemForm.querySelector("[data-lookup-results]");
+
+    function lookupMessage(text, kind) {
+      lookupResults.textContent = "";
+      lookupResults.appendChild(el("p", { className: "text-" + (kind || "muted"), text: text }));
+    }
+
+    function useFound(tmdb, extra) {
+      lookupMessage("Filling in " + tmdb.title + "…");
+      api("GET", "/api/media/tmdb/" + tmdb.tmdb_id + "/details?media_type=" + tmdb.tmdb_media_type).then(function (result) {
+        if (!result.ok) { lookupMessage(message(result.body), "danger"); return; }
+        var found = Object.assign({}, result.body.result, extra || {});
+        Array.prototype.forEach.call(itemForm.elements, function (input) {
+          if (!input.name || input.type === "file" || input.closest("[data-season]") || !(input.name in found)) { return; }
+          var value = found[input.name];
+          if (value === null || value === undefined) { return; }
+          input.value = Array.isArray(value) ? value.join(", ") : String(value);
+        });
+        seasonRows.textContent = "";
+        (found.seasons || []).forEach(seasonRow);
+        syncSeasons();
+        adaptToType();
+        if (found.cover_url) { coverPreview(found.cover_url); }
+        lookupMessage("Filled in from TMDB: " + found.title + (found.year ? " (" + found.year + ")" : "") + ". Check it and save.", "success");
+      });
+    }
+
+    function showFound(matches, extra) {
+      lookupResults.textContent = "";
+      if (!matches.length) { lookupMessage("Nothing found on TMDB."); return; }
+      matches.slice(0, 6).forEach(function (tmdb) {
+        var use = button("Use", "primary", function () { useFound(tmdb, extra); });
+        lookupResults.appendChild(el("div", { className: "boxset-lookup-hit" }, [
+          tmdb.poster_url ? el("img", { src: tmdb.poster_url, alt: "", loading: "lazy" }) : el("span", { className: "boxset-lookup-blank" }),
+          el("span", {}, [el("strong", { text: tmdb.title }), " ", el("span", { className: "text-muted", text: [tmdb.year, tmdb.tmdb_media_type === "tv" ? "TV" : null].filter(function (x) { return x; }).join(" · ") })]),
+          use
+        ]));
+      });
+    }
+
+    function lookUp() {
+      var text = lookupInput.value.trim();
+      if (!text) { return; }
+      var digits = text.replace(/[\s-]/g, "");
+      if (/^\d{8,14}$/.test(digits)) {
+        lookupMessage("Looking up barcode " + digits + "…");
+        api("POST", "/api/media/lookup-upc", { upc: digits }).then(function (result) {
+          if (!result.ok) { lookupMessage(message(result.body), "danger"); return; }
+          var hits = result.body.result.matches.filter(function (m) { return m.tmdb; }).map(function (m) { return m.tmdb; });
+          itemForm.elements.upc.value = result.body.result.upc;
+          if (!hits.length && result.body.result.matches.length) {
+            var first = result.body.result.matches[0];
+            itemForm.elements.title.value = (first.search_titles && first.search_titles[0]) || first.title;
+            lookupMessage("Found “" + first.title + "” but no TMDB match; the title is filled in.");
+            return;
+          }
+          showFound(hits, { upc: result.body.result.upc });
+        });
+        return;
+      }
+      var type = itemForm.elements.media_type.value;
+      lookupMessage("Searching TMDB…");
+      api("POST", "/api/media/search-tmdb", { title: text, media_type: type === "tv_series" || type === "tv_episode" ? "tv" : "movie" })
+        .then(function (result) {
+          if (!result.ok) { lookupMessage(message(result.body), "danger"); return; }
+          showFound(result.body.result);
+        });
+    }
+
+    lookupInput.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); lookUp(); }
+    });
+    itemForm.querySelector("[data-lookup-search]").addEventListener("click", lookUp);
+    document.getElementById("i-lookup-photo").addEventListener("change", function (event) {
+      var file = event.target.files[0];
+      if (!file) { return; }
+      lookupMessage("Reading the cover…");
+      var body = new FormData();
+      body.append("cover", file);
+      fetch("/api/media/recognize-cover", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken() }, body: body })
+        .then(function (response) { return response.json().then(function (json) { return { ok: response.ok, body: json }; }); })
+        .then(function (result) {
+          event.target.value = "";
+          if (!result.ok) { lookupMessage(message(result.body), "danger"); return; }
+          showFound(result.body.result.tmdb_matches);
+        }, function () { lookupMessage("The photo could not be sent.", "danger"); });
+    });
+
     function openItemDialog(item) {
       editing = item;
+      lookupPanel.classList.toggle("hidden", Boolean(item));
+      lookupInput.value = "";
+      lookupResults.textContent = "";
       document.getElementById("item-dialog-title").textContent = item ? "Edit " + item.title : "Add item";
       fillItemForm(item);
       openDialog(itemDialog);

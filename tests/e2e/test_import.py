@@ -152,3 +152,38 @@ def test_plex_set_up_and_imported_then_a_delicious_file(
     assert summary == "4 created, 4 updated, 0 skipped, 0 failed", summary
     page.wait_for_selector("#jobs-body tr[data-job-id] >> nth=1")
     assert page.console_errors == [], page.console_errors
+
+
+def test_the_add_form_fills_itself_from_tmdb(live_app, browser_page, fake_tmdb, fake_barcode):
+    library_id = _household(live_app.app, fake_tmdb, fake_barcode)
+    page = browser_page
+    page.route("https://image.tmdb.org/**", lambda route: route.fulfill(
+        status=200, content_type="image/png", body=_png()))  # fmt: skip
+    _sign_in(page, live_app.url)
+    page.goto(f"{live_app.url}/libraries/{library_id}")
+    page.wait_for_selector("#browse-count")
+    page.click("#add-item")
+    page.fill("#i-lookup", "blade runner")
+    page.press("#i-lookup", "Enter")
+    page.wait_for_selector("#item-form .boxset-lookup-hit")
+    page.click("#item-form .boxset-lookup-hit >> nth=0 >> button")
+    page.wait_for_selector("#item-form [data-lookup-results] .text-success")
+    assert page.input_value("#i-title") == "Blade Runner"
+    assert page.input_value("#i-directors") == "Ridley Scott"
+    assert page.input_value("#i-year") == "1982"
+    page.select_option("#i-format", "Blu-ray")
+    page.click("#item-form [data-save]")
+    page.wait_for_selector("#media-drawer:not(.hidden) #drawer-title:text-is('Blade Runner')")
+    with live_app.app.app_context():
+        item = db.session.scalar(db.select(Media).where(Media.title == "Blade Runner"))
+        assert (item.tmdb_id, item.tmdb_media_type, item.runtime) == (78, "movie", 117)
+        assert item.cover_url and item.cover_url.startswith("https://image.tmdb.org/")
+
+    # A barcode typed into the same box finds the disc, and its UPC is kept.
+    page.click("#media-drawer [data-close]")
+    page.click("#add-item")
+    page.fill("#i-lookup", BLADE_RUNNER_UPC)
+    page.press("#i-lookup", "Enter")
+    page.wait_for_selector("#item-form .boxset-lookup-hit")
+    assert page.input_value("#i-upc").endswith("85765412237")
+    assert page.console_errors == [], page.console_errors

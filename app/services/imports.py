@@ -270,7 +270,7 @@ def _apply_batch(ctx: _Context, batch: list[ImportRow]) -> None:
     claiming the same identities in a different order) redo it."""
     for attempt in range(5):
         try:
-            results = [(row, _apply_row(ctx, row)) for row in batch]
+            results = _apply_rows(ctx, batch)
             for row, result in results:
                 db.session.add(
                     SyncJobRow(
@@ -292,6 +292,23 @@ def _apply_batch(ctx: _Context, batch: list[ImportRow]) -> None:
             if attempt == 4:
                 raise
             log.info("import job %s: batch retried after a lock conflict", ctx.job.id)
+
+
+def _apply_rows(ctx: _Context, batch: list[ImportRow]) -> list[tuple[ImportRow, RowResult]]:
+    """The batch through the fast path; what it leaves (look-alike rows, lost races) and any
+    batch it cannot take (a row the database refuses) go row by row, each in a savepoint."""
+    from app.services import import_batch
+
+    try:
+        with db.session.begin_nested():
+            results, later = import_batch.apply(ctx, batch)
+    except IntegrityError:
+        ctx.genres.clear()
+        ctx.people.clear()
+        results, later = {}, batch
+    for row in later:
+        results[row.row] = _apply_row(ctx, row)
+    return [(row, results[row.row]) for row in batch]
 
 
 def _finish(job_id: int, status: str, *, error: str | None = None) -> None:

@@ -113,7 +113,9 @@ def test_plex_set_up_and_imported_then_a_delicious_file(
     page.fill("#plex_api_url", fake_plex.base_url)
     page.fill("#plex_api_token", PLEX_TOKEN)
     page.click("#integrations-save")
-    page.wait_for_selector("[data-secret=plex_api_token] [data-secret-state]:has-text('set')")
+    page.wait_for_selector(
+        "[data-secret=plex_api_token] [data-secret-state]:has-text('this space')"
+    )
     page.click("[data-test=plex]")
     page.wait_for_selector("[data-test-result=plex]:has-text('section')")
     page.check("#plex-sections input[data-section-key='1']")

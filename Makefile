@@ -53,8 +53,9 @@ test-postgres: $(DEV_STAMP)
 test-sqlite: $(DEV_STAMP)
 	$(BIN)/python -m tests.runner sqlite
 
+# Extra options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--items 20000 --no-concurrency"
 bench: $(DEV_STAMP)
-	$(BIN)/python -m bench --sqlite
+	$(BIN)/python -m bench --sqlite $(BENCH_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

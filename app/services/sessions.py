@@ -7,10 +7,12 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import g, has_app_context
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models.accounts import UserSession
+from app.models.accounts import User, UserSession
 from app.models.base import utcnow
 from app.services.context import RequestInfo
 
@@ -61,8 +63,24 @@ def find_session(raw: str, now: datetime | None = None) -> UserSession | None:
     if not raw or len(raw) > 256:
         return None
     now = now or utcnow()
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(raw)))
-    if row is None or row.expires_at <= now:
+    # The user and their roles come with the session row (one statement instead of three);
+    # Flask-Login's user loader then finds the user in the identity map.
+    result = (
+        db.session.execute(
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .options(joinedload(User.roles))
+            .where(UserSession.token_hash == hash_token(raw))
+        )
+        .unique()
+        .first()
+    )
+    if result is None:
+        return None
+    row = result[0]
+    if has_app_context():
+        g.session_user = result[1]  # a strong reference keeps it in the identity map
+    if row.expires_at <= now:
         return None
     return row
 

@@ -79,12 +79,31 @@ def resolve_scope(
     admin = is_instance_admin(user)
     requested_library: Library | None = None
     if isinstance(library_id, int):
-        requested_library = db.session.get(Library, library_id)
-        if requested_library is None:
+        # The library and the caller's membership of its space in one statement; the active
+        # scope is not needed when the library is named.
+        found = db.session.execute(
+            select(Library, SpaceMembership.role)
+            .outerjoin(
+                SpaceMembership,
+                (SpaceMembership.space_id == Library.space_id)
+                & (SpaceMembership.user_id == user.id),
+            )
+            .where(Library.id == library_id)
+        ).first()
+        if found is None:
             raise NotFound("Library not found.")
+        requested_library, role = found
         if space_id is not None and requested_library.space_id != space_id:
             raise NotFound("Library not found.")
-        space_id = requested_library.space_id
+        if role is None and not admin:
+            raise NotFound("Space not found.")
+        return Scope(
+            user,
+            requested_library.space_id,
+            requested_library.id,
+            "owner" if admin or role is None else role,
+            admin,
+        )
     active = db.session.get(UserScope, user.id)
     if space_id is None:
         if active is not None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from psycopg import sql as pgsql
 from psycopg.types.json import Json
-from sqlalchemy import ARRAY, JSON, any_, cast, delete, func, insert, select
+from sqlalchemy import ARRAY, JSON, any_, cast, delete, func, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
@@ -94,6 +94,9 @@ def _match(ctx, rows: list[ImportRow], keys: dict[int, list]) -> dict[int, tuple
         for kind, value, media_id in db.session.execute(
             select(MediaIdentifier.kind, MediaIdentifier.value, MediaIdentifier.media_id).where(
                 MediaIdentifier.library_id == job.library_id,
+                # kind too: with all three index columns constrained the lookup is an index
+                # probe per value, not a scan of the library's identities
+                _among(MediaIdentifier.kind, {kind for kind, _value in pairs}),
                 _among(MediaIdentifier.value, {value for _kind, value in pairs}),
             )
         )
@@ -139,10 +142,18 @@ def _match_columns(ctx, rows: list[ImportRow]) -> dict[int, tuple[Media, str]]:
     wanted = [(Media.sort_title, titles), (Media.upc, upcs), (Media.imdb_id, imdbs),
               (Media.tmdb_id, tmdbs)]  # fmt: skip
     candidates: dict[int, Media] = {}
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        # Exact look-ups by B-tree only: for `sort_title = ANY(...)` PostgreSQL may pick the
+        # trigram index (built for substring search), which is very slow at equality on
+        # titles sharing most trigrams. Bitmap scans are the only way it can use that index.
+        db.session.execute(text("SET LOCAL enable_bitmapscan = off"))
     for column, values in wanted:  # one query per column, so that each uses its index
         if values:
             for item in db.session.scalars(select(Media).where(*scope, _among(column, values))):
                 candidates[item.id] = item
+    if postgres:
+        db.session.execute(text("SET LOCAL enable_bitmapscan = on"))
     by_upc, by_imdb, by_tmdb, by_title = (defaultdict(list) for _ in range(4))
     for item in sorted(candidates.values(), key=lambda m: m.id):
         if item.upc:
@@ -271,6 +282,7 @@ def _create(ctx, rows: list[ImportRow], keys, results: dict[int, RowResult]) -> 
         for kind, value, media_id in db.session.execute(
             select(MediaIdentifier.kind, MediaIdentifier.value, MediaIdentifier.media_id).where(
                 MediaIdentifier.library_id == job.library_id,
+                _among(MediaIdentifier.kind, {kind for kind, _value in strongest}),
                 _among(MediaIdentifier.value, {value for _kind, value in strongest}),
             )
         )

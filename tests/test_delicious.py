@@ -5,7 +5,6 @@ imports of one file at once, and the mapping rules (dates, RTF, formats, titles,
 from __future__ import annotations
 
 import io
-import threading
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -14,9 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models.imports import SyncJob, SyncJobRow
+from app.models.imports import SyncJob
 from app.models.media import Media
 from app.services.importers import delicious
+from tests.concurrent_imports import counts, imported_twice_at_once
 from tests.factories import household
 
 FIXTURES = Path(__file__).parent / "fixtures" / "delicious"
@@ -352,58 +352,8 @@ def test_the_library_database_is_named_as_such():
 
 @pytest.mark.no_db_transaction
 def test_two_imports_of_one_file_at_the_same_time_create_each_item_once(make_app):
-    from app.services import imports, tenancy
-    from app.services.context import NO_REQUEST
-    from app.services.database import upgrade_database
-    from tests.conftest import fresh_database
-
-    data = _fixture("dl1_movies.xml")
-    with fresh_database() as url:
-        app = make_app(SQLALCHEMY_DATABASE_URI=url)
-        upgrade_database(app)
-        with app.app_context():
-            app.appbuilder.sm.bootstrap()
-            sm = app.appbuilder.sm
-            user = sm.add_user(
-                "olive", "Olive", "O", "olive@example.test", sm.find_role("Member"), "pw-12345678"
-            )
-            tenancy.create_space_for(user, "Home", info=NO_REQUEST)
-            db.session.commit()
-            scope = tenancy.resolve_scope(user)
-            jobs = [imports.start_job(scope, "csv_delicious", data=data, file_name="l.xml",
-                                      options={}, library_id=None, info=NO_REQUEST)
-                    for _ in range(2)]  # fmt: skip
-        barrier = threading.Barrier(2)
-        errors: list[BaseException] = []
-
-        def work(job_id: int) -> None:
-            try:
-                with app.app_context():
-                    from flask import g
-
-                    g.writes_database = True
-                    barrier.wait()
-                    imports.run_job(job_id)
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work, args=(j,)) for j in jobs]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not errors, errors
-        with app.app_context():
-            statuses = [db.session.get(SyncJob, j).status for j in jobs]
-            assert statuses == ["succeeded", "succeeded"], [
-                db.session.get(SyncJob, j).error for j in jobs
-            ]
-            assert db.session.scalar(select(func.count()).select_from(Media)) == 8
-            created = db.session.scalar(
-                select(func.count()).select_from(SyncJobRow).where(SyncJobRow.status == "created")
-            )
-            assert created == 8
-            db.session.remove()
+    with imported_twice_at_once(make_app, "csv_delicious", _fixture("dl1_movies.xml")) as app:
+        assert counts(app) == (8, 8)
 
 
 # --- the mapping rules -------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from app.models.activity import ActivityEntry
 from app.models.base import utcnow
 from app.models.imports import MediaIdentifier, SyncJob, SyncJobRow
 from app.models.media import Media, MediaPerson
+from tests.concurrent_imports import counts, imported_twice_at_once
 from tests.factories import household, join, signed_in
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv"
@@ -254,61 +254,16 @@ def test_a_job_whose_worker_died_is_failed_and_running_it_again_resumes(app, hom
 
 @pytest.mark.no_db_transaction
 def test_two_imports_of_one_file_at_the_same_time_create_each_item_once(make_app):
-    from app.services import imports, tenancy
-    from app.services.context import NO_REQUEST
-    from app.services.database import upgrade_database
-    from tests.conftest import fresh_database
-
     rows = [f"Film {i},movie,{1950 + i % 70},DVD,Director {i % 7},Drama,,,,,"
             f"{100000000000 + i if i % 2 else ''},,,,," for i in range(300)]  # fmt: skip
     data = (HEADER + "\n".join(rows) + "\n").encode()
-    with fresh_database() as url:
-        app = make_app(SQLALCHEMY_DATABASE_URI=url)
-        upgrade_database(app)
+    with imported_twice_at_once(make_app, "csv_generic", data) as app:
+        assert counts(app) == (300, 300)  # each item once, created by one job or the other
         with app.app_context():
-            app.appbuilder.sm.bootstrap()
-            sm = app.appbuilder.sm
-            user = sm.add_user(
-                "olive", "Olive", "O", "olive@example.test", sm.find_role("Member"), "pw-12345678"
-            )
-            tenancy.create_space_for(user, "Home", info=NO_REQUEST)
-            db.session.commit()
-            scope = tenancy.resolve_scope(user)
-            jobs = [imports.start_job(scope, "csv_generic", data=data, file_name="a.csv",
-                                      options={}, library_id=None, info=NO_REQUEST)
-                    for _ in range(2)]  # fmt: skip
-        barrier = threading.Barrier(2)
-        errors: list[BaseException] = []
-
-        def work(job_id: int) -> None:
-            try:
-                with app.app_context():
-                    from flask import g
-
-                    g.writes_database = True
-                    barrier.wait()
-                    imports.run_job(job_id)
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work, args=(j,)) for j in jobs]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not errors, errors
-        with app.app_context():
-            statuses = [db.session.get(SyncJob, j).status for j in jobs]
-            assert statuses == ["succeeded", "succeeded"], [
-                db.session.get(SyncJob, j).error for j in jobs
-            ]
-            assert db.session.scalar(select(func.count()).select_from(Media)) == 300
-            created = db.session.scalar(
-                select(func.count()).select_from(SyncJobRow).where(SyncJobRow.status == "created")
-            )
-            assert created == 300  # shared between the two jobs, each item once
-            assert db.session.scalar(select(func.count(func.distinct(MediaPerson.person_id)))) == 7
-            assert db.session.scalar(select(func.count()).select_from(MediaIdentifier)) >= 300
+            people = select(func.count(func.distinct(MediaPerson.person_id)))
+            assert db.session.scalar(people) == 7
+            identities = select(func.count()).select_from(MediaIdentifier)
+            assert db.session.scalar(identities) >= 300
             db.session.remove()
 
 
@@ -331,3 +286,32 @@ def test_a_merged_item_is_not_imported_again_and_undo_gives_its_identity_back(ap
     third = _ok(_import(home.owner, data))
     assert third["summary"]["created"] == 0
     assert [r["media_id"] for r in third["rows"]] == [keep, twin]
+
+
+def test_enrichment_fills_rows_from_tmdb_and_reports_each_outcome(app, home, fake_tmdb):
+    from tests.fakes import tmdb as fake_tmdb_data
+
+    home.owner.put(
+        "/api/admin/settings/integrations",
+        json={"tmdb_api_url": fake_tmdb.base_url, "tmdb_api_key": fake_tmdb_data.API_KEY},
+    )
+    data = (HEADER + "Blade Runner,movie,1982,Blu-ray,,,,,,,,,,,Shelf A,\n"
+            "Zzqx Nothing Like It,movie,2001,DVD,,,,,,,,,,,,\n").encode()  # fmt: skip
+    rows = _ok(_import(home.owner, data, query="?enrich=true"))["rows"]
+    assert [r["enrichment"] for r in rows] == ["enriched", "no_match"]
+    assert "TMDB movie 78" in rows[0]["enrichment_detail"]
+    item = home.owner.get(f"/api/media/{rows[0]['media_id']}").json["result"]
+    assert item["directors"] == ["Ridley Scott"] and item["runtime"] == 117
+    assert item["tmdb_id"] == 78 and item["format"] == "Blu-ray" and item["location"] == "Shelf A"
+
+    fake_tmdb.fail_next(20, 500)
+    failed = _ok(_import(home.owner, data.replace(b"Blade", b"Blede"), query="?enrich=true"))
+    assert failed["rows"][0]["enrichment"] == "failed"
+    assert "TMDB" in failed["rows"][0]["enrichment_detail"]
+    assert failed["summary"]["failed"] == 0  # the rows still import
+
+    without = household(app, "bea@example.test", "Bare")
+    bare = _ok(_import(without.owner, data, query="?enrich=true"))["rows"]
+    assert bare[0]["enrichment"] == "failed" and "not set up" in bare[0]["enrichment_detail"]
+    plain = _ok(_import(without.owner, data))["rows"]
+    assert {r["enrichment"] for r in plain} == {"not_attempted"}

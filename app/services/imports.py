@@ -89,6 +89,8 @@ class ImportRow:
     error: str | None = None  # the row is reported failed with this reason
     skip: str | None = None  # the row is reported skipped with this reason
     note: str | None = None  # extra detail for the report (e.g. "boxed set")
+    enrichment: str = "not_attempted"  # enriched | no_match | failed | not_attempted
+    enrichment_detail: str | None = None
 
 
 @dataclass
@@ -231,15 +233,22 @@ def run_job(job_id: int) -> SyncJob | None:
         if reader is None:
             raise ImportRejected(f"No reader for {job.provider}.")
         batch: list[ImportRow] = []
-        for row in reader(job, input_row.data if input_row else None):
-            if row.row <= done_rows:
-                continue
-            batch.append(row)
-            if len(batch) >= BATCH_SIZE:
+        enricher = _enricher(job)
+        try:
+            for row in reader(job, input_row.data if input_row else None):
+                if row.row <= done_rows:
+                    continue
+                if enricher is not None:
+                    enricher.enrich(row)
+                batch.append(row)
+                if len(batch) >= BATCH_SIZE:
+                    _apply_batch(ctx, batch)
+                    batch = []
+            if batch:
                 _apply_batch(ctx, batch)
-                batch = []
-        if batch:
-            _apply_batch(ctx, batch)
+        finally:
+            if enricher is not None:
+                enricher.close()
     except Exception as exc:  # the job fails with a reason; committed batches stay
         db.session.rollback()
         reason = exc.message if isinstance(exc, AppError) else _short(exc)
@@ -249,6 +258,15 @@ def run_job(job_id: int) -> SyncJob | None:
         return db.session.get(SyncJob, job_id)
     _finish(job_id, "succeeded")
     return db.session.get(SyncJob, job_id)
+
+
+def _enricher(job: SyncJob):
+    """TMDB enrichment, when the job asked for it."""
+    if not (job.options or {}).get("enrich"):
+        return None
+    from app.services.enrichment import Enricher
+
+    return Enricher(job.space_id)
 
 
 def _short(exc: Exception) -> str:
@@ -278,7 +296,8 @@ def _apply_batch(ctx: _Context, batch: list[ImportRow]) -> None:
                         job_id=ctx.job.id, row=row.row, source_key=row.source_key,
                         title=(row.title or "")[:500] or None, status=result.status,
                         media_id=result.media_id, matched_by=result.matched_by,
-                        detail=result.detail,
+                        detail=result.detail, enrichment=row.enrichment,
+                        enrichment_detail=row.enrichment_detail,
                     )
                 )  # fmt: skip
             ctx.job.progress_done = ctx.done + len(batch)

@@ -511,28 +511,18 @@ def _restore_row(scope: Scope, kept: Media, data: dict[str, Any]) -> dict[str, A
     return values
 
 
-def _genre_id(entry: dict[str, Any]) -> int:
-    if db.session.get(Genre, entry["id"]) is not None:
+def _name_id(model, entry: dict[str, Any]) -> int:
+    """The genre or person a snapshot names: the same row if it still exists, else the one
+    with that name (created if need be)."""
+    if db.session.get(model, entry["id"]) is not None:
         return entry["id"]
     key = media.name_key(entry["name"])
-    genre = db.session.scalar(select(Genre).where(Genre.name_key == key))
-    if genre is None:
-        genre = Genre(name=entry["name"], name_key=key)
-        db.session.add(genre)
+    row = db.session.scalar(select(model).where(model.name_key == key))
+    if row is None:
+        row = model(name=entry["name"], name_key=key)
+        db.session.add(row)
         db.session.flush()
-    return genre.id
-
-
-def _person_id(entry: dict[str, Any]) -> int:
-    if db.session.get(Person, entry["id"]) is not None:
-        return entry["id"]
-    key = media.name_key(entry["name"])
-    person = db.session.scalar(select(Person).where(Person.name_key == key))
-    if person is None:
-        person = Person(name=entry["name"], name_key=key)
-        db.session.add(person)
-        db.session.flush()
-    return person.id
+    return row.id
 
 
 def _restore_item(scope: Scope, kept: Media, entry: dict[str, Any]) -> int:
@@ -540,12 +530,12 @@ def _restore_item(scope: Scope, kept: Media, entry: dict[str, Any]) -> int:
     item_id = values["id"]
     db.session.execute(insert(_table(Media)).values(**values))
     for genre in entry["genres"]:
-        db.session.add(MediaGenre(media_id=item_id, genre_id=_genre_id(genre)))
+        db.session.add(MediaGenre(media_id=item_id, genre_id=_name_id(Genre, genre)))
     for person in entry["people"]:
         db.session.add(
             MediaPerson(
                 media_id=item_id,
-                person_id=_person_id(person),
+                person_id=_name_id(Person, person),
                 role=person["role"],
                 billing_order=person["billing_order"],
             )

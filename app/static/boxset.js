@@ -1417,7 +1417,9 @@
         var rows = result.body.result.map(function (r) {
           return el("tr", { className: "boxset-row-" + r.status }, [
             el("td", { text: String(r.row) }), el("td", { text: r.title || "—" }),
-            el("td", { text: r.status }), el("td", { text: [r.matched_by ? "matched by " + r.matched_by.replace(/_/g, " ") : null, r.detail].filter(function (x) { return x; }).join(" · ") })
+            el("td", { text: r.status }), el("td", { text: [r.matched_by ? "matched by " + r.matched_by.replace(/_/g, " ") : null, r.detail,
+              r.enrichment !== "not_attempted" ? "TMDB: " + r.enrichment.replace("_", " ") + (r.enrichment_detail ? " (" + r.enrichment_detail + ")" : "") : null]
+              .filter(function (x) { return x; }).join(" · ") })
           ]);
         });
         if (result.body.count > rows.length) {
@@ -1468,6 +1470,11 @@
       });
     }
 
+    function enrichParam(form) {
+      var box = form.querySelector("[data-enrich]");
+      return box && box.checked ? "&enrich=true" : "";
+    }
+
     function started(form, result) {
       var button = form.querySelector("[data-start]");
       if (button) { button.disabled = false; }
@@ -1485,7 +1492,7 @@
         var file = form.elements.file.files[0];
         if (!file) { show(form.querySelector("[data-errors]"), "Choose a file first."); return; }
         form.querySelector("[data-start]").disabled = true;
-        upload(form.getAttribute("data-url") + "?async=true", "file", file).then(function (result) { started(form, result); },
+        upload(form.getAttribute("data-url") + "?async=true" + enrichParam(form), "file", file).then(function (result) { started(form, result); },
           function () { started(form, { ok: false, body: { message: "The server could not be reached." } }); });
       });
     });
@@ -1521,7 +1528,7 @@
           .map(function (i) { return i.value; });
         if (!keys.length) { show(plexForm.querySelector("[data-errors]"), "Choose at least one section."); return; }
         plexForm.querySelector("[data-start]").disabled = true;
-        api("POST", "/api/media/import-plex?async=true", { section_keys: keys }).then(function (result) { started(plexForm, result); });
+        api("POST", "/api/media/import-plex?async=true" + enrichParam(plexForm), { section_keys: keys }).then(function (result) { started(plexForm, result); });
       });
     }
 

@@ -30,6 +30,7 @@ class ImportArgsSchema(QueryArgsSchema):
     space_id = QueryId()
     library_id = QueryId()
     run_async = fields.Boolean(data_key="async", load_default=False)
+    enrich = fields.Boolean(load_default=False)
 
 
 class PlexImportSchema(StrictSchema):
@@ -82,6 +83,8 @@ def start_import(
 ):
     """Queue the job; run it now when it is small and the caller did not ask for async."""
     args = load_args(ImportArgsSchema())
+    if args["enrich"]:
+        options["enrich"] = True
     job_id = imports.start_job(
         scope, provider, data=data, file_name=file_name, options=options,
         library_id=args.get("library_id"), info=request_info(),
@@ -136,6 +139,7 @@ class ImportsApi(BoxsetApi):
           summary: Import a CSV file
           parameters:
           - {in: query, name: async, schema: {type: boolean}}
+          - {in: query, name: enrich, schema: {type: boolean}}
           - {in: query, name: space_id, schema: {type: integer}}
           - {in: query, name: library_id, schema: {type: integer}}
           requestBody:
@@ -181,6 +185,7 @@ class ImportsApi(BoxsetApi):
           summary: Import a Delicious Library export
           parameters:
           - {in: query, name: async, schema: {type: boolean}}
+          - {in: query, name: enrich, schema: {type: boolean}}
           - {in: query, name: space_id, schema: {type: integer}}
           - {in: query, name: library_id, schema: {type: integer}}
           requestBody:
@@ -225,6 +230,7 @@ class ImportsApi(BoxsetApi):
           summary: Import from Plex
           parameters:
           - {in: query, name: async, schema: {type: boolean}}
+          - {in: query, name: enrich, schema: {type: boolean}}
           - {in: query, name: space_id, schema: {type: integer}}
           - {in: query, name: library_id, schema: {type: integer}}
           requestBody:

@@ -139,8 +139,11 @@ class MediaGenre(Model):
         ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
     )
     genre_id: Mapped[int] = mapped_column(
-        ForeignKey("genres.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("genres.id", ondelete="CASCADE"), primary_key=True
     )
+
+    # The genre filter reads (genre → items) from the index alone.
+    __table_args__ = (Index("ix_media_genres_genre_media", "genre_id", "media_id"),)
 
 
 class Person(Model):

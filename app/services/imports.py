@@ -57,7 +57,7 @@ from app.services.tenancy import Scope
 
 log = logging.getLogger("boxset.imports")
 
-BATCH_SIZE = 200
+BATCH_SIZE = 500
 INLINE_MAX_ROWS = 500  # larger imports always run as background jobs
 REPORT_COLUMNS = (
     "row", "source_key", "title", "status", "media_id", "matched_by", "detail",

@@ -19,6 +19,7 @@ from app.services import imports, integrations
 from app.services.imports import ImportRejected, ImportRow, validated_row
 
 SECTION_TYPES = ("movie", "show")
+PAGE = 500  # items per request: large pages, few calls under the shared throttle
 
 
 def _client(space_id: int, *, job: bool) -> tuple[PlexClient, list[dict[str, Any]]]:
@@ -100,6 +101,7 @@ def read(job: SyncJob, _data: bytes | None) -> Iterator[ImportRow]:
             )
         position = 0
         for section in sections:
-            for item in client.iter_items(section["key"], section_type=section["type"]):
+            pages = client.iter_items(section["key"], section_type=section["type"], page_size=PAGE)
+            for item in pages:
                 position += 1
                 yield _row(position, item)

@@ -1410,10 +1410,13 @@
       return finished;
     }
 
+    var rowsAsked = 0;
+
     function loadRows(jobId) {
       var status = document.getElementById("job-row-filter").value;
+      var mine = ++rowsAsked;  // only the latest answer is shown
       api("GET", "/api/sync-jobs/" + jobId + "/rows?limit=500" + (status ? "&status=" + status : "")).then(function (result) {
-        if (!result.ok) { return; }
+        if (!result.ok || mine !== rowsAsked) { return; }
         var rows = result.body.result.map(function (r) {
           return el("tr", { className: "boxset-row-" + r.status }, [
             el("td", { text: String(r.row) }), el("td", { text: r.title || "—" }),

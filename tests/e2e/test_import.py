@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models.accounts import BoxsetUser
@@ -135,8 +136,8 @@ def test_plex_set_up_and_imported_then_a_delicious_file(
     page.wait_for_selector("#job-rows tr >> nth=7")
     assert "Blade Runner" in page.inner_text("#job-rows")
     page.select_option("#job-row-filter", "updated")
-    page.wait_for_selector("#job-rows tr.boxset-row-updated")
-    assert page.locator("#job-rows tr").count() == 1
+    expect(page.locator("#job-rows tr")).to_have_count(1)
+    assert page.locator("#job-rows tr.boxset-row-updated").count() == 1
     with page.expect_download() as download:
         page.click("#job-report-link")
     report = download.value.path().read_text(encoding="utf-8")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import ValidationError
+
 from app.models.media import TV_TYPES
 from app.providers.http import (
     HttpOptions,
@@ -16,7 +18,7 @@ from app.providers.http import (
     throttle_for,
 )
 from app.providers.tmdb import TmdbClient
-from app.services import integrations
+from app.services import imports, integrations
 from app.services.imports import ImportRow
 
 KEEP_FROM_ROW = ("title", "media_type", "format", "user_rating", "location", "notes", "upc")
@@ -59,6 +61,15 @@ class Enricher:
         except ProviderError as exc:
             row.enrichment, row.enrichment_detail = "failed", exc.message
             return
+        seasons = found.pop("seasons", None)
+        try:  # TMDB's answer goes through the item schema too (types, limits)
+            found = imports._schema().load({k: v for k, v in found.items() if v is not None})
+        except ValidationError as exc:
+            row.enrichment = "failed"
+            row.enrichment_detail = "TMDB's details do not fit: " + imports._messages(exc.messages)
+            return
+        if seasons:
+            found["seasons"] = seasons
         filled = _fill(row, found)
         row.enrichment = "enriched"
         row.enrichment_detail = f"TMDB {kind} {tmdb_id}: " + (

@@ -20,9 +20,12 @@ from tests.conftest import fresh_database
 
 
 @contextmanager
-def imported_twice_at_once(make_app, provider: str, data: bytes) -> Iterator[Flask]:
+def imported_twice_at_once(
+    make_app, provider: str, data: bytes | None, *, options: dict | None = None, prepare=None
+) -> Iterator[Flask]:
     """A fresh database with one household; two jobs importing `data` start together in two
-    threads. Yields the app once both finished (and asserts they succeeded)."""
+    threads. Yields the app once both finished (and asserts they succeeded). `prepare(scope)`
+    sets the household up first (integration settings, for instance)."""
     with fresh_database() as url:
         app = make_app(SQLALCHEMY_DATABASE_URI=url)
         upgrade_database(app)
@@ -35,8 +38,11 @@ def imported_twice_at_once(make_app, provider: str, data: bytes) -> Iterator[Fla
             tenancy.create_space_for(user, "Home", info=NO_REQUEST)
             db.session.commit()
             scope = tenancy.resolve_scope(user)
+            if prepare is not None:
+                prepare(scope)
             jobs = [
-                imports.start_job(scope, provider, data=data, file_name="same.file", options={},
+                imports.start_job(scope, provider, data=data, file_name="same.file",
+                                  options=dict(options or {}),
                                   library_id=None, info=NO_REQUEST)
                 for _ in range(2)
             ]  # fmt: skip

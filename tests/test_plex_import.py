@@ -139,3 +139,23 @@ def test_without_plex_settings_the_import_says_what_to_do(app):
     response = bare.owner.post("/api/media/import-plex", json={})
     assert response.status_code == 400
     assert "Integrations" in str(response.json["message"])
+
+
+@pytest.mark.no_db_transaction
+def test_two_plex_imports_at_the_same_time_create_each_item_once(make_app, fake_plex):
+    from app.services import integrations
+    from tests.concurrent_imports import counts, imported_twice_at_once
+
+    fake_plex.synthetic_movies = 300
+
+    def plex_settings(scope):
+        settings = {"plex_api_url": fake_plex.base_url, "plex_api_token": TOKEN}
+        integrations.update_settings(scope, settings, NO_REQUEST)
+
+    sections = {"sections": [{"key": "1", "title": "Movies", "type": "movie"}]}
+    with imported_twice_at_once(
+        make_app, "plex", None, options=sections, prepare=plex_settings
+    ) as app:
+        # 306 entries: 6 fixture movies (two editions of Blade Runner) and 300 synthetic ones,
+        # every 25th another edition of the one before it: 5 + 288 works, each created once.
+        assert counts(app) == (293, 293)

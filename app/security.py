@@ -24,6 +24,7 @@ from flask_appbuilder.security.views import (
     UserDBModelView,
     UserInfoEditView,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 
 from app.models import accounts as _accounts  # noqa: F401  (adds Boxset's user columns)
@@ -131,7 +132,10 @@ class BoxsetSecurityManager(SecurityManager):
         now = datetime.now()
         if api_key.last_used_on is None or now - api_key.last_used_on > API_KEY_TOUCH_INTERVAL:
             api_key.last_used_on = now
-            self.session.commit()
+            try:  # a bookkeeping write: a busy or read-only database must not fail the call
+                self.session.commit()
+            except SQLAlchemyError:
+                self.session.rollback()
         g.user = user
         g._api_key_user = True
         return user

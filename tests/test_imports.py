@@ -252,6 +252,22 @@ def test_a_job_whose_worker_died_is_failed_and_running_it_again_resumes(app, hom
     assert home.owner.post(f"/api/sync-jobs/{dead}/retry").status_code == 400  # not failed
 
 
+def test_running_a_job_again_needs_the_right_to_start_it(app, home):
+    member = join(app, home, "mel@example.test", "member")
+    data = (HEADER + "Heat,movie,1995,,,,,,,,,,,,,\n").encode()
+    job_id = _import(member, data).json["id"]
+    with app.app_context():
+        db.session.get(SyncJob, job_id).status = "failed"
+        db.session.commit()
+    demoted = home.owner.patch(
+        f"/api/spaces/{home.space_id}/members/{member.user_id}", json={"role": "viewer"}
+    )
+    assert demoted.status_code == 200, demoted.json
+    refused = member.post(f"/api/sync-jobs/{job_id}/retry")
+    assert refused.status_code == 403 and refused.json["code"] == "forbidden"
+    assert home.owner.post(f"/api/sync-jobs/{job_id}/retry").status_code == 202  # space admin
+
+
 @pytest.mark.no_db_transaction
 def test_two_imports_of_one_file_at_the_same_time_create_each_item_once(make_app):
     rows = [f"Film {i},movie,{1950 + i % 70},DVD,Director {i % 7},Drama,,,,,"

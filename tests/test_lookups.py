@@ -119,3 +119,15 @@ def test_without_a_key_tmdb_search_says_so(app):
     response = bare.owner.post("/api/media/search-tmdb", json={"title": "heat"})
     assert response.status_code == 400, response.json
     assert response.json["message"] == "TMDB has no API key configured: add it under Integrations."
+
+
+def test_viewers_do_not_spend_the_spaces_provider_quota(app, home, fake_tmdb):
+    viewer = join(app, home, "vic@example.test", "viewer")
+    for method, url, body in (
+        ("post", "/api/media/search-tmdb", {"title": "heat"}),
+        ("get", "/api/media/tmdb/78/details?media_type=movie", None),
+        ("post", "/api/media/lookup-upc", {"upc": "085765412237"}),
+    ):
+        response = getattr(viewer, method)(url, json=body) if body else viewer.get(url)
+        assert response.status_code == 403, (url, response.json)
+    assert fake_tmdb.calls("/3/search/movie") == []

@@ -922,3 +922,13 @@ def test_no_log_record_contains_a_key_or_token(
         for secret in secrets:
             assert secret not in text, (record.name, text)
     assert TMDB_KEY not in str(auth.value) and TMDB_KEY not in repr(auth.value)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("3", 3.0), ("-2", 0.0), ("nan", None), ("inf", None), ("soon", None), ("", None)],
+)
+def test_retry_after_values_that_are_no_delay_are_ignored(header, seconds):
+    from app.providers.http import parse_retry_after
+
+    assert parse_retry_after(header) == seconds

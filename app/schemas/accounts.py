@@ -151,3 +151,9 @@ class ActivityArgsSchema(QueryArgsSchema):
 # --- output -----------------------------------------------------------------------------------
 
 __all__ = ["iso"]
+
+
+class SpaceArgsSchema(QueryArgsSchema):
+    """`?space_id=`: act in that space of the caller's instead of the active one."""
+
+    space_id = QueryId()

@@ -17,10 +17,6 @@ class DuplicatesArgsSchema(QueryArgsSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
-class SpaceArgsSchema(QueryArgsSchema):
-    space_id = QueryId()
-
-
 class MergePostSchema(StrictSchema):
     keep_id = Id(required=True)
     merge_ids = fields.List(Id(), required=True, validate=validate.Length(1, MAX_MERGE))

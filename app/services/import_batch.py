@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import psycopg
 from psycopg import sql as pgsql
 from psycopg.types.json import Json
 from sqlalchemy import ARRAY, JSON, any_, cast, delete, func, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -35,10 +37,10 @@ from app.models.media import (
 )
 from app.services import imports
 from app.services.imports import ImportRow, RowResult, gtin, identity_keys
-from app.services.media import SCALAR_FIELDS, name_key, sort_title
+from app.services.media import SCALAR_FIELDS, TV_FIELDS, name_key, season_complete, sort_title
 
-TV_ONLY = ("network", "series_id", "season_number", "episode_number", "episode_title")
 MATCHED_BY = imports._MATCHED_BY
+NAME_ROLES = (("genres", "genre"), ("directors", "director"), ("cast", "cast"))  # report order
 
 
 def apply(ctx, batch: list[ImportRow]) -> tuple[dict[int, RowResult], list[ImportRow]]:
@@ -366,11 +368,12 @@ def _bulk(model, rows: list[dict[str, Any]], *, ignore_conflicts: bool = False) 
     params = [tuple(Json(row[c]) if c in as_json else row[c] for c in columns) for row in rows]
     raw = db.session.connection().connection.driver_connection
     with raw.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
-def _complete(expected: int | None, available: int | None) -> bool:
-    return bool(expected and available is not None and available >= expected)
+        try:
+            cursor.executemany(sql, params)
+        except psycopg.errors.IntegrityError as exc:  # as SQLAlchemy would raise them, so the
+            raise IntegrityError(str(sql), None, exc) from exc  # callers' fallbacks apply
+        except psycopg.OperationalError as exc:  # deadlock, serialisation failure
+            raise OperationalError(str(sql), None, exc) from exc
 
 
 class _Extras:
@@ -382,9 +385,12 @@ class _Extras:
         self.variants: list[dict] = []
 
     def add(self, media_id: int, row: ImportRow, present: set[str], media_type: str) -> list[str]:
+        """Queue what the item lacks; `present` (its metadata/season/variant keys) is updated,
+        so that two rows filling the same item in one batch do not add a thing twice."""
         changed: list[str] = []
         for key, value in row.metadata.items():
             if f"meta:{key}" not in present and value not in (None, ""):
+                present.add(f"meta:{key}")
                 self.metadata.append({"media_id": media_id, "key": key[:100], "value": str(value)})
                 changed.append(f"metadata {key}")
         if media_type == "tv_series":
@@ -392,6 +398,7 @@ class _Extras:
                 number = season["season_number"]
                 if f"season:{number}" in present:
                     continue
+                present.add(f"season:{number}")
                 expected, available = (
                     season.get("expected_episodes"),
                     season.get("available_episodes"),
@@ -399,12 +406,14 @@ class _Extras:
                 self.seasons.append(
                     {"media_id": media_id, "season_number": number,
                      "expected_episodes": expected, "available_episodes": available,
-                     "is_complete": _complete(expected, available)}
+                     "is_complete": season_complete(expected, available)}
                 )  # fmt: skip
                 changed.append(f"season {number}")
         for variant in row.variants:
             if variant.get("source_key") and f"variant:{variant['source_key']}" in present:
                 continue
+            if variant.get("source_key"):
+                present.add(f"variant:{variant['source_key']}")
             self.variants.append({"media_id": media_id, **variant})
             changed.append(
                 ("variant " + (variant.get("edition") or variant.get("resolution") or "")).strip()
@@ -462,7 +471,7 @@ def _update(ctx, updates: list[tuple], keys, results: dict[int, RowResult]) -> N
             for name in SCALAR_FIELDS
             if f.get(name) is not None
             and getattr(item, name) is None
-            and (name not in TV_ONLY or item.media_type in TV_TYPES)
+            and (name not in TV_FIELDS or item.media_type in TV_TYPES)
         ]
         for name in changed:
             setattr(item, name, f[name])
@@ -475,11 +484,8 @@ def _update(ctx, updates: list[tuple], keys, results: dict[int, RowResult]) -> N
         genres += g
         people += p
         roles[item.id] |= wanted
-        changed += sorted(
-            {"genre": "genres", "director": "directors", "cast": "cast"}[r] for r in wanted
-        )
+        changed += [key for key, role in NAME_ROLES if role in wanted]
         added = extras.add(item.id, row, present[item.id], item.media_type)
-        present[item.id] |= {f"meta:{k}" for k in row.metadata}
         changed += added
         if changed:
             item.updated_at = utcnow()

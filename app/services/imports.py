@@ -50,9 +50,16 @@ from app.models.media import (
     Person,
 )
 from app.models.tenancy import SpaceMembership
-from app.services import activity, tenancy
-from app.services.context import NO_REQUEST, RequestInfo
-from app.services.media import SCALAR_FIELDS, name_key, sort_title, writable_library_id
+from app.services import activity, flags, tenancy
+from app.services.context import RequestInfo
+from app.services.media import (
+    SCALAR_FIELDS,
+    TV_FIELDS,
+    name_key,
+    season_complete,
+    sort_title,
+    writable_library_id,
+)
 from app.services.tenancy import Scope
 
 log = logging.getLogger("boxset.imports")
@@ -437,9 +444,6 @@ def title_key(f: dict[str, Any]) -> str:
     return f"{f.get('media_type') or 'movie'}|{year}|{sort_title(f['title'])}"[:600]
 
 
-_ID_FIELDS = {"upc": "upc", "imdb": "imdb_id"}
-
-
 def _conflicts(item: Media, f: dict[str, Any]) -> bool:
     """A title match is no match when both sides carry different identifiers."""
     for column in ("upc", "imdb_id", "tmdb_id"):
@@ -602,8 +606,7 @@ def _fill(ctx: _Context, item: Media, row: ImportRow) -> list[str]:
         for name in SCALAR_FIELDS
         if f.get(name) is not None
         and getattr(item, name) is None
-        and (name not in ("network", "series_id", "season_number", "episode_number",
-                          "episode_title") or item.media_type in TV_TYPES)
+        and (name not in TV_FIELDS or item.media_type in TV_TYPES)
     ]  # fmt: skip
     for name in changed:
         setattr(item, name, f[name])
@@ -658,7 +661,7 @@ def _add_extras(item: Media, row: ImportRow, present: set[str]) -> list[str]:
                 MediaSeason(
                     media_id=item.id, season_number=season["season_number"],
                     expected_episodes=expected, available_episodes=available,
-                    is_complete=bool(expected and available is not None and available >= expected),
+                    is_complete=season_complete(expected, available),
                 )
             )  # fmt: skip
             changed.append(f"season {season['season_number']}")
@@ -761,8 +764,23 @@ def count_rows(job: SyncJob, status: str | None = None) -> int:
     return db.session.scalar(query) or 0
 
 
+# Who may start (and so re-run) an import of each kind.
+START_ROLE = {"csv_generic": "member", "csv_delicious": "member", "plex": "admin"}
+PROVIDER_FLAG = {
+    "csv_generic": "import_csv_enabled",
+    "csv_delicious": "import_csv_enabled",
+    "plex": "import_plex_enabled",
+}
+
+
 def retry_job(user: BoxsetUser, job_id: int, info: RequestInfo) -> int:
+    """Queue a failed job again. The caller must still be allowed to start such an import
+    (role now, flag on, library not archived), not merely see the job."""
     job = get_job(user, job_id)
+    flags.require(PROVIDER_FLAG[job.provider])
+    scope = tenancy.resolve_scope(user, space_id=job.space_id)
+    scope.require(START_ROLE[job.provider], "run this import")
+    writable_library_id(scope, job.library_id)
     if job.status != "failed":
         raise Invalid({"status": ["Only a failed job can be run again."]})
     job.status, job.error, job.finished_at = "queued", None, None
@@ -828,22 +846,3 @@ def report_csv(job: SyncJob) -> Iterable[str]:
             writer.writerow([_cell(getattr(row, name)) for name in REPORT_COLUMNS])
         last = rows[-1].row
         yield buffer.getvalue()
-
-
-__all__ = [
-    "NO_REQUEST",
-    "ImportRejected",
-    "ImportRow",
-    "check_upload",
-    "decode_text",
-    "fail_stalled_jobs",
-    "get_job",
-    "job_out",
-    "job_rows",
-    "list_jobs",
-    "report_csv",
-    "retry_job",
-    "row_out",
-    "run_job",
-    "start_job",
-]

@@ -21,6 +21,8 @@ TMDB_CANDIDATES = 6  # title candidates looked up on TMDB per photo
 
 
 def _client(scope: Scope, provider: str):
+    # Look-ups serve adding items (and spend the space's provider quota): members and up.
+    scope.require("member", "look titles up")
     settings = integrations.provider_settings(scope.space_id, provider, actor=scope.user)
     return CLIENTS[provider].from_settings(settings)
 

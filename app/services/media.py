@@ -78,6 +78,11 @@ def sort_title(title: str) -> str:
     return _ARTICLE.sub("", text).casefold()[:500] or text.casefold()[:500]
 
 
+def season_complete(expected: int | None, available: int | None) -> bool:
+    """A season is complete when every expected episode is owned."""
+    return bool(expected and available is not None and available >= expected)
+
+
 def name_key(name: str) -> str:
     return _SPACES.sub(" ", name.strip()).casefold()
 
@@ -408,7 +413,7 @@ def set_seasons(
                 season_number=season["season_number"],
                 expected_episodes=expected,
                 available_episodes=available,
-                is_complete=bool(expected and available is not None and available >= expected),
+                is_complete=season_complete(expected, available),
             )
         )
     activity.record(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import request
 from flask_appbuilder.api import expose
 from sqlalchemy import select
 
@@ -14,8 +14,6 @@ from app.schemas.accounts import (
     AdminRolePatchSchema,
     InviteListArgsSchema,
     InvitePostSchema,
-    QueryArgsSchema,
-    QueryId,
     iso,
 )
 from app.services import accounts, activity, invites, tenancy
@@ -28,15 +26,8 @@ from app.views.common import (
     no_content,
     one,
     request_info,
+    space_scope,
 )
-
-
-class SpaceArgsSchema(QueryArgsSchema):
-    space_id = QueryId()
-
-
-def _scope():
-    return tenancy.resolve_scope(g.actor, space_id=load_args(SpaceArgsSchema()).get("space_id"))
 
 
 def _users_by_id(ids: set[int | None]) -> dict[int, str]:
@@ -107,7 +98,7 @@ class AdminApi(BoxsetApi):
             403:
               description: Space admins only
         """
-        scope = _scope()
+        scope = space_scope()
         rows = accounts.list_users(scope)
         return many(
             [
@@ -135,7 +126,7 @@ class AdminApi(BoxsetApi):
             404:
               description: Not a member of this space
         """
-        summary = accounts.user_summary(_scope(), user_id)
+        summary = accounts.user_summary(space_scope(), user_id)
         summary = {
             **summary,
             "last_login_at": iso(summary["last_login_at"]),
@@ -172,7 +163,7 @@ class AdminApi(BoxsetApi):
             409:
               description: Last owner or last instance Admin
         """
-        scope = _scope()
+        scope = space_scope()
         accounts.visible_user(scope, user_id)  # 404 before input errors
         data = load_json(AdminRolePatchSchema())
         user = accounts.set_roles(
@@ -206,7 +197,7 @@ class AdminApi(BoxsetApi):
             409:
               description: Yourself, the last owner or the last instance Admin
         """
-        accounts.delete_user(_scope(), user_id, request_info())
+        accounts.delete_user(space_scope(), user_id, request_info())
         return no_content()
 
     @expose("/invites", methods=["GET"])
@@ -232,7 +223,7 @@ class AdminApi(BoxsetApi):
               description: Space admins only
         """
         args = load_args(InviteListArgsSchema())
-        rows = invites.list_invites(_scope(), args["status"])
+        rows = invites.list_invites(space_scope(), args["status"])
         emails = _users_by_id({i.created_by for i in rows} | {i.used_by for i in rows})
         return many([invite_out(i, emails) for i in rows])
 
@@ -261,7 +252,7 @@ class AdminApi(BoxsetApi):
             403:
               description: Space admins only
         """
-        scope = _scope()
+        scope = space_scope()
         data = load_json(InvitePostSchema())
         invite, raw = invites.create_invite(
             scope,
@@ -295,7 +286,7 @@ class AdminApi(BoxsetApi):
             409:
               description: Already used, revoked or expired
         """
-        invite = invites.revoke_invite(_scope(), invite_id, request_info())
+        invite = invites.revoke_invite(space_scope(), invite_id, request_info())
         emails = _users_by_id({invite.created_by, invite.used_by})
         return one(invite_out(invite, emails))
 
@@ -328,7 +319,7 @@ class AdminApi(BoxsetApi):
               description: Space admins only
         """
         args = load_args(ActivityArgsSchema())
-        scope = _scope()
+        scope = space_scope()
         scope.require("admin", "see the activity log")
         space_ids = (
             None if scope.instance_admin and "space_id" not in request.args else [scope.space_id]

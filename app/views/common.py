@@ -14,7 +14,10 @@ from marshmallow import Schema, ValidationError
 
 from app.errors import Invalid, MalformedRequest, NotAuthenticated
 from app.models.accounts import BoxsetUser
+from app.schemas.accounts import SpaceArgsSchema
+from app.services import tenancy
 from app.services.context import RequestInfo
+from app.services.tenancy import Scope
 from app.session_store import ServerSession
 from app.session_store import request_info as request_info_of
 
@@ -87,6 +90,12 @@ def load_args(schema: Schema) -> dict[str, Any]:
         return schema.load(request.args.to_dict())
     except ValidationError as exc:
         raise Invalid(exc.messages) from None
+
+
+def space_scope() -> Scope:
+    """The active space, or the `?space_id=` the request names (another household's: 404)."""
+    space_id = load_args(SpaceArgsSchema()).get("space_id")
+    return tenancy.resolve_scope(require_actor(), space_id=space_id)
 
 
 def one(result: dict[str, Any], status: int = 200):

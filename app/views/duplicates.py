@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import g, jsonify
 from flask_appbuilder.api import expose
 
-from app.schemas.merge import DuplicatesArgsSchema, MergePostSchema, SpaceArgsSchema
+from app.schemas.accounts import SpaceArgsSchema
+from app.schemas.merge import DuplicatesArgsSchema, MergePostSchema
 from app.services import media, merge, tenancy
 from app.views.common import BoxsetApi, authenticated, load_args, load_json, one, request_info
 

@@ -9,14 +9,16 @@ from flask_appbuilder.api import expose
 
 from app.schemas.flags import FeatureFlagPatchSchema, flag_out
 from app.schemas.integrations import IntegrationSettingsPutSchema, settings_out
-from app.services import flags, integrations, tenancy
-from app.services.tenancy import Scope
-from app.views.admin import SpaceArgsSchema
-from app.views.common import BoxsetApi, authenticated, load_args, load_json, many, one, request_info
-
-
-def _scope() -> Scope:
-    return tenancy.resolve_scope(g.actor, space_id=load_args(SpaceArgsSchema()).get("space_id"))
+from app.services import flags, integrations
+from app.views.common import (
+    BoxsetApi,
+    authenticated,
+    load_json,
+    many,
+    one,
+    request_info,
+    space_scope,
+)
 
 
 class IntegrationSettingsApi(BoxsetApi):
@@ -47,7 +49,7 @@ class IntegrationSettingsApi(BoxsetApi):
             404:
               description: No such space (or not yours)
         """
-        scope = _scope()
+        scope = space_scope()
         view = integrations.read_settings(scope, request_info())
         return one({"id": scope.space_id, **settings_out(view)})
 
@@ -78,7 +80,7 @@ class IntegrationSettingsApi(BoxsetApi):
             404:
               description: No such space (or not yours)
         """
-        scope = _scope()
+        scope = space_scope()
         scope.require("admin", "manage integrations")  # 403 before input errors
         changes = load_json(IntegrationSettingsPutSchema())
         view = integrations.update_settings(scope, changes, request_info())

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from app.errors import Invalid, NotFound, PayloadTooLarge
 from app.schemas.accounts import INT32, QueryArgsSchema, QueryId, StrictSchema, Trimmed
 from app.services import flags, lookups, tenancy
-from app.views.common import BoxsetApi, authenticated, load_args, load_json
+from app.views.common import BoxsetApi, authenticated, load_args, load_json, space_scope
 
 PROVIDERS = ("tmdb", "barcode", "vision", "plex")
 
@@ -28,14 +28,6 @@ class LookupUpcSchema(StrictSchema):
 class DetailsArgsSchema(QueryArgsSchema):
     media_type = fields.String(load_default="movie", validate=validate.OneOf(("movie", "tv")))
     space_id = QueryId()
-
-
-class SpaceArgsSchema(QueryArgsSchema):
-    space_id = QueryId()
-
-
-def _scope() -> tenancy.Scope:
-    return tenancy.resolve_scope(g.actor, space_id=load_args(SpaceArgsSchema()).get("space_id"))
 
 
 def _result(result):
@@ -77,7 +69,7 @@ class LookupsApi(BoxsetApi):
               description: TMDB search is turned off
         """
         flags.require("tmdb_search_enabled")
-        scope = _scope()  # another household's space is 404 before anything else
+        scope = space_scope()  # another household's space is 404 before anything else
         body = load_json(SearchTmdbSchema())
         return _result(
             lookups.search_tmdb(scope, body["title"], body.get("year"), body["media_type"])
@@ -143,7 +135,7 @@ class LookupsApi(BoxsetApi):
               description: Barcode lookup is turned off
         """
         flags.require("lookup_upc_enabled")
-        scope = _scope()
+        scope = space_scope()
         body = load_json(LookupUpcSchema())
         return _result(lookups.lookup_upc(scope, body["upc"]))
 
@@ -182,7 +174,7 @@ class LookupsApi(BoxsetApi):
               description: Cover recognition is turned off
         """
         flags.require("recognize_cover_enabled")
-        scope = _scope()
+        scope = space_scope()
         upload = request.files.get("cover")
         if upload is None:
             raise Invalid({"cover": ["Send the photo as multipart field `cover`."]})
@@ -224,4 +216,4 @@ class IntegrationTestsApi(BoxsetApi):
         """
         if provider not in PROVIDERS:
             raise NotFound("No such integration.")
-        return _result(lookups.test_provider(_scope(), provider))
+        return _result(lookups.test_provider(space_scope(), provider))

@@ -218,6 +218,8 @@ def test_who_may_import_and_see_jobs(app, home):
     other = household(app, "otto@example.test", "Elsewhere")
     response = _import(other.owner, data, query=f"?library_id={home.library_id}")
     assert response.status_code == 404
+    unusable = _import(other.owner, b"", query=f"?library_id={home.library_id}")
+    assert unusable.status_code == 404  # the library is checked before the file is read
 
 
 def test_a_job_whose_worker_died_is_failed_and_running_it_again_resumes(app, home):

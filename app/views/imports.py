@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 from app.errors import Invalid
 from app.jobs.imports import run_import
 from app.schemas.accounts import QueryArgsSchema, QueryId, StrictSchema
-from app.services import flags, imports, tenancy
+from app.services import flags, imports, media, tenancy
 from app.services.importers import csv_generic, delicious, plex
 from app.views.common import (
     BoxsetApi,
@@ -66,10 +66,12 @@ def _upload(sniff=None) -> tuple[bytes, str | None]:
 
 
 def _import_scope(role: str, what: str) -> tenancy.Scope:
-    """The space imported into (another household's: 404), checked before the upload is read."""
+    """The space and library imported into, checked before the upload is read or Plex is
+    called: another household's answers 404, an archived library 400, a viewer 403."""
     args = load_args(ImportArgsSchema())
     scope = tenancy.resolve_scope(g.actor, space_id=args.get("space_id"))
     scope.require(role, what)
+    media.writable_library_id(scope, args.get("library_id"))
     return scope
 
 

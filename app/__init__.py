@@ -22,6 +22,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from app import audit, cli, errors, jobs, ratelimit, session_store, web
     from app.extensions import csrf, db, migrate
+    from app.services import catalog_revision
     from app.views import pages
 
     web.configure_logging(app.config["LOG_FORMAT"])
@@ -38,6 +39,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_connect)
             event.listen(db.engine, "begin", _sqlite_begin)
+        catalog_revision.install()
         csrf.init_app(app)  # before Flask-AppBuilder, so its API blueprints are exempted
         from app import models  # noqa: F401  (registers every table on the shared metadata)
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from flask_appbuilder import Model
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -103,7 +104,16 @@ class Media(Model):
         CheckConstraint(_TV_FIELDS_ONLY_ON_TV, name="tv_fields"),
         # Browsing: one index per sort, each led by the library and ending in the id tiebreak.
         Index("ix_media_library_sort_title", "space_id", "library_id", "sort_title", "id"),
-        Index("ix_media_library_year", "space_id", "library_id", "year", "id"),
+        # The title comes with the year range (PostgreSQL): "by title, from these years" is
+        # answered from the index alone.
+        Index(
+            "ix_media_library_year",
+            "space_id",
+            "library_id",
+            "year",
+            "id",
+            postgresql_include=["sort_title"],
+        ),
         Index("ix_media_library_created", "space_id", "library_id", "created_at", "id"),
         Index("ix_media_library_format", "space_id", "library_id", "format", "id"),
         Index("ix_media_library_rating", "space_id", "library_id", "rating", "id"),
@@ -275,3 +285,14 @@ class MediaMerge(Model):
     snapshot: Mapped[dict] = mapped_column(JSON, nullable=False)
 
     __table_args__ = (Index("ix_media_merges_space", "space_id", "id"),)
+
+
+class CatalogRevision(Model):
+    """One row: a token that every committed change to what listings filter on (items,
+    variants, genres, people, libraries) replaces with a new random value. The number of
+    matches of a listing is cached per token (app/services/catalog_revision.py)."""
+
+    __tablename__ = "catalog_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, nullable=False)

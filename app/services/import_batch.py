@@ -35,7 +35,7 @@ from app.models.media import (
     MediaVariant,
     Person,
 )
-from app.services import imports
+from app.services import catalog_revision, imports
 from app.services.imports import ImportRow, RowResult, gtin, identity_keys
 from app.services.media import SCALAR_FIELDS, TV_FIELDS, name_key, season_complete, sort_title
 
@@ -366,7 +366,10 @@ def _bulk(model, rows: list[dict[str, Any]], *, ignore_conflicts: bool = False) 
     )
     as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
     params = [tuple(Json(row[c]) if c in as_json else row[c] for c in columns) for row in rows]
-    raw = db.session.connection().connection.driver_connection
+    connection = db.session.connection()
+    if table.name in catalog_revision.CATALOG_TABLES:
+        catalog_revision.mark_changed(connection)  # the driver's statements pass unseen
+    raw = connection.connection.driver_connection
     with raw.cursor() as cursor:
         try:
             cursor.executemany(sql, params)

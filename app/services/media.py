@@ -48,7 +48,7 @@ from app.models.media import (
     Person,
 )
 from app.models.tenancy import Library
-from app.services import activity, tenancy
+from app.services import activity, catalog_revision, tenancy
 from app.services.context import RequestInfo
 from app.services.covers import cover_urls
 from app.services.tenancy import Scope
@@ -577,12 +577,27 @@ def _after(column, sort_dir: str, value: Any, item_id: int) -> ColumnElement[boo
     return or_(beyond, and_(column == value, later_id), column.is_(None))
 
 
+_NOT_FILTERS = frozenset(
+    {"page", "limit", "cursor", "sort_by", "sort_dir", "space_id", "library_id"}
+)
+
+
+def _count_key(scope: Scope, args: dict[str, Any]) -> tuple:
+    """What decides a listing's matches: where it looks and every filter (not paging/order)."""
+    where = "all" if args.get("library_id") == "all" else scope.library_id
+    filters = tuple(sorted((k, v) for k, v in args.items() if k not in _NOT_FILTERS))
+    return ("media", scope.space_id, where, filters)
+
+
 def list_media(scope: Scope, args: dict[str, Any]) -> Page:
     sort_by, sort_dir = args.get("sort_by", "title"), args.get("sort_dir", "asc")
     limit, page = args.get("limit", 50), args.get("page", 1)
     column = SORT_COLUMNS[sort_by]
     conditions = _filters(scope, args)
-    count = db.session.scalar(select(func.count()).select_from(Media).where(*conditions)) or 0
+    count = catalog_revision.count(
+        _count_key(scope, args),
+        lambda: db.session.scalar(select(func.count()).select_from(Media).where(*conditions)) or 0,
+    )
 
     ordering = column.asc() if sort_dir == "asc" else column.desc()
     id_order = Media.id.asc() if sort_dir == "asc" else Media.id.desc()

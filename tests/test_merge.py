@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, event, insert, select, text
 
 from app.extensions import db
 from app.models.accounts import BoxsetUser
@@ -484,3 +484,26 @@ def test_two_merges_of_the_same_item_cannot_both_succeed(app):
             db.session.delete(db.session.get(Space, space_id))
             db.session.delete(db.session.get(BoxsetUser, owner.user_id))
             db.session.commit()
+
+
+def test_a_merge_reads_the_items_it_locks_once_however_many_there_are(app, home):
+    """The lock reads every item; the ownership check and the snapshot use those rows (then
+    the answer reads the kept item again after the commit)."""
+
+    def full_item_reads(count: int) -> int:
+        ids = [_add(home.owner, title="Heat") for _ in range(count + 1)]
+        with app.app_context():
+            engine = db.engines[None].engine  # in a test, engines[None] is its connection
+        sent: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args) -> None:
+            sent.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            _merge(home.owner, ids[0], ids[1:])
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return sum("media.episode_title" in s and "FROM media" in s for s in sent)
+
+    assert full_item_reads(1) == full_item_reads(5) == 2

@@ -1,6 +1,6 @@
-"""The HTTP layer every provider client shares: timeouts, retries with backoff, a throttle that
-all workers of a job can share, a per-job response cache, and one error type with a message a
-person can act on.
+"""The HTTP layer every provider client shares: one pooled httpx.Client per configuration,
+timeouts, retries with backoff, a throttle that all workers of a job can share, a per-job
+response cache, and one error type with a message a person can act on.
 
 Secrets never reach a log line: calls are logged with the URL stripped of its query string and
 credentials, headers are never logged, and httpx's own request log gets the same redaction.
@@ -8,15 +8,19 @@ credentials, headers are never logged, and httpx's own request log gets the same
 
 from __future__ import annotations
 
+import atexit
 import email.utils
+import hashlib
 import json
 import logging
 import math
+import os
 import random
 import threading
 import time
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -314,7 +318,10 @@ class HttpOptions:
     and hands it to the client its workers share; tests shrink the timeout and backoff.
 
     `timeout` None means the provider's default (15 s; OCR and Plex 30 s). `transport` is
-    httpx's, for tests that want one; `client` reuses an existing httpx.Client.
+    httpx's, for tests that want one; `client` reuses an existing httpx.Client. Otherwise
+    the client is the process's shared one for this configuration (see ClientPool); `owner`
+    names whose configuration it is (a space's look-ups: `("space", id, provider)`), so that
+    when the owner comes back with another URL or key the old client is closed.
     """
 
     timeout: float | None = None
@@ -324,6 +331,136 @@ class HttpOptions:
     max_response_bytes: int = MAX_RESPONSE_BYTES
     transport: httpx.BaseTransport | None = None
     client: httpx.Client | None = None
+    owner: Hashable | None = None
+
+
+# --------------------------------------------------------------------------- shared clients
+
+
+def _new_client(timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout),
+        transport=transport,
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+class SharedClient:
+    """A pooled httpx.Client and who holds it."""
+
+    __slots__ = ("client", "key", "leases", "owners", "retired")
+
+    def __init__(self, key: tuple, client: httpx.Client) -> None:
+        self.key = key
+        self.client = client
+        self.leases = 0
+        self.owners: set[Hashable] = set()
+        self.retired = False
+
+
+class ClientPool:
+    """One httpx.Client per provider configuration (provider, base URL, credentials, timeout)
+    for the whole process, so that calls reuse its connections instead of opening new ones
+    (and a TLS handshake) every time. httpx.Client is thread-safe.
+
+    Callers `lease()` a client and `release()` it when done. A client is closed once nobody
+    holds it and either its configuration was replaced (its owner, e.g. a space's TMDB
+    settings, came back with another URL or key), more than `max_idle` configurations sit
+    unused (the least recently used goes), or the process exits. The credentials are part of
+    the configuration so that a cookie a provider sets for one account never travels with
+    another account's calls.
+    """
+
+    def __init__(self, max_idle: int = 32) -> None:
+        self.max_idle = max_idle
+        self._lock = threading.Lock()
+        self._clients: OrderedDict[tuple, SharedClient] = OrderedDict()
+        self._owners: dict[Hashable, tuple] = {}  # owner -> the key it used last
+
+    def lease(self, key: tuple, timeout: float, owner: Hashable | None = None) -> SharedClient:
+        closing: list[SharedClient] = []
+        with self._lock:
+            shared = self._clients.get(key)
+            if shared is None:
+                shared = self._clients[key] = SharedClient(key, _new_client(timeout))
+            self._clients.move_to_end(key)
+            shared.leases += 1
+            if owner is not None:
+                previous = self._owners.get(owner)
+                self._owners[owner] = key
+                shared.owners.add(owner)
+                replaced = self._clients.get(previous) if previous != key else None
+                if replaced is not None:
+                    replaced.owners.discard(owner)
+                    if not replaced.owners:
+                        self._retire(replaced, closing)
+            self._trim(closing)
+        _close(closing)
+        return shared
+
+    def release(self, shared: SharedClient) -> None:
+        closing: list[SharedClient] = []
+        with self._lock:
+            shared.leases -= 1
+            if shared.leases <= 0:
+                if shared.retired:
+                    closing.append(shared)
+                else:
+                    self._trim(closing)
+        _close(closing)
+
+    def close_all(self) -> None:
+        """Close every client (at exit: whoever still holds one is done too)."""
+        with self._lock:
+            everything = list(self._clients.values())
+            self._clients.clear()
+            self._owners.clear()
+            for shared in everything:
+                shared.retired = True
+        _close(everything)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+    def _trim(self, closing: list[SharedClient]) -> None:
+        idle = [s for s in self._clients.values() if s.leases <= 0]
+        for stale in idle[: max(len(idle) - self.max_idle, 0)]:  # least recently leased first
+            self._retire(stale, closing)
+
+    def _retire(self, shared: SharedClient, closing: list[SharedClient]) -> None:
+        """No new leases; closed now if nobody holds it, else on the last release."""
+        shared.retired = True
+        self._clients.pop(shared.key, None)
+        for owner in shared.owners:
+            if self._owners.get(owner) == shared.key:
+                del self._owners[owner]
+        if shared.leases <= 0:
+            closing.append(shared)
+
+    def _forget(self) -> None:
+        """In a forked child: the parent's connections are not ours to use or to close."""
+        self._lock = threading.Lock()
+        self._clients = OrderedDict()
+        self._owners = {}
+
+
+def _close(shared: Iterable[SharedClient]) -> None:
+    for one in shared:
+        one.client.close()
+
+
+SHARED_CLIENTS = ClientPool()
+atexit.register(SHARED_CLIENTS.close_all)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=SHARED_CLIENTS._forget)
+
+
+def _credentials(headers: Mapping[str, str], params: Mapping[str, str]) -> str:
+    """A digest of the credentials, for the pool's key (the key itself is not kept there)."""
+    text = json.dumps([sorted(headers.items()), sorted(params.items())])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- responses
@@ -407,7 +544,9 @@ class ProviderHTTP:
     """Calls one provider: `base_url` plus a path, with the credentials added to every
     request (`auth_headers` / `auth_params`, never logged, never part of a cache key).
 
-    One instance may be shared by several threads (httpx.Client is thread-safe).
+    One instance may be shared by several threads (httpx.Client is thread-safe), and its
+    httpx.Client is shared with every other instance of the same configuration (ClientPool):
+    `close()` hands it back rather than closing it.
     """
 
     def __init__(
@@ -428,17 +567,29 @@ class ProviderHTTP:
         self._headers = dict(headers or {})
         self._auth_headers = dict(auth_headers or {})
         self._auth_params = dict(auth_params or {})
-        self._own_client = self.options.client is None
-        self._client = self.options.client or httpx.Client(
-            timeout=httpx.Timeout(self.timeout),
-            transport=self.options.transport,
-            follow_redirects=False,
-            trust_env=False,
-        )
+        self._own_client = self.options.client is None and self.options.transport is not None
+        self._release: Callable[[], Any] | None = None
+        if self.options.client is not None:
+            self._client = self.options.client
+        elif self._own_client:  # a test's transport: a client of its own
+            self._client = _new_client(self.timeout, self.options.transport)
+        else:
+            key = (
+                provider,
+                self.base_url,
+                self.timeout,
+                _credentials(self._auth_headers, self._auth_params),
+            )
+            shared = SHARED_CLIENTS.lease(key, self.timeout, self.options.owner)
+            self._client = shared.client
+            # Handed back by close(), or when this caller is dropped without closing.
+            self._release = weakref.finalize(self, SHARED_CLIENTS.release, shared)
 
     def close(self) -> None:
         if self._own_client:
             self._client.close()
+        elif self._release is not None:
+            self._release()  # runs once, however often close() is called
 
     def __enter__(self) -> ProviderHTTP:
         return self

@@ -9,7 +9,7 @@ from typing import Any
 
 from app.errors import UnsupportedMediaType
 from app.providers.barcode import BarcodeClient
-from app.providers.http import ProviderError
+from app.providers.http import HttpOptions, ProviderError
 from app.providers.plex import PlexClient
 from app.providers.tmdb import TmdbClient
 from app.providers.vision import VisionClient, shrink_image
@@ -20,11 +20,17 @@ CLIENTS = {"tmdb": TmdbClient, "barcode": BarcodeClient, "vision": VisionClient,
 TMDB_CANDIDATES = 6  # title candidates looked up on TMDB per photo
 
 
+def _options(scope: Scope, provider: str) -> HttpOptions:
+    """Look-ups share the process's HTTP client of each configuration; naming the space lets
+    the client of a configuration it has since replaced be closed (see http.ClientPool)."""
+    return HttpOptions(owner=("space", scope.space_id, provider))
+
+
 def _client(scope: Scope, provider: str):
     # Look-ups serve adding items (and spend the space's provider quota): members and up.
     scope.require("member", "look titles up")
     settings = integrations.provider_settings(scope.space_id, provider, actor=scope.user)
-    return CLIENTS[provider].from_settings(settings)
+    return CLIENTS[provider].from_settings(settings, options=_options(scope, provider))
 
 
 def search_tmdb(scope: Scope, title: str, year: int | None, media_type: str) -> list[dict]:
@@ -51,7 +57,9 @@ def _first_match(tmdb: TmdbClient | None, titles: list[str], media_type: str = "
 def _tmdb_or_none(scope: Scope) -> TmdbClient | None:
     """TMDB when it is set up; lookups still answer with the provider's titles without it."""
     settings = integrations.provider_settings(scope.space_id, "tmdb", actor=scope.user)
-    return TmdbClient.from_settings(settings) if settings.api_key else None
+    if not settings.api_key:
+        return None
+    return TmdbClient.from_settings(settings, options=_options(scope, "tmdb"))
 
 
 def lookup_upc(scope: Scope, upc: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    tuple_,
     union_all,
     update,
 )
@@ -139,20 +140,66 @@ SUMMARY_COLUMNS = (
 )  # fmt: skip
 
 
-def _group_items(space_id: int, rank: int, key: str, kind: str) -> list[Row]:
-    """The group's items (the columns a summary shows: no full rows for big groups)."""
-    query = select(*SUMMARY_COLUMNS).where(Media.space_id == space_id)
-    if rank == 0:
-        query = query.where(
-            Media.tmdb_id == int(key),
-            Media.tmdb_media_type == kind if kind else Media.tmdb_media_type.is_(None),
+def _member_parts(space_id: int, groups: list[tuple[int, str, str]]) -> list:
+    """The items of the page's groups: one select per reason (whatever the number of groups),
+    each row labelled with its group (g_rank, g_key, g_kind, as `_group_parts` names it) and
+    its place in that group by id (g_row), so every group is cut at MAX_GROUP_ITEMS."""
+    in_space = Media.space_id == space_id
+
+    def part(rank: int, key, kind, *conditions):
+        group = (key, kind) if rank == 0 else (key,)  # only TMDB's kind is not a constant
+        return select(
+            *SUMMARY_COLUMNS,
+            _const(str(rank)).label("g_rank"),
+            key.label("g_key"),
+            kind.label("g_kind"),
+            func.row_number().over(partition_by=group, order_by=Media.id).label("g_row"),
+        ).where(in_space, *conditions)
+
+    parts = []
+    tmdb = [(int(key), kind) for rank, key, kind in groups if rank == 0]
+    if tmdb:
+        kind = func.coalesce(Media.tmdb_media_type, _const("''"))
+        parts.append(
+            part(
+                0,
+                cast(Media.tmdb_id, String(20)),
+                kind,
+                Media.tmdb_id.in_(sorted({tmdb_id for tmdb_id, _ in tmdb})),  # the index
+                tuple_(Media.tmdb_id, kind).in_(tmdb),
+            )
         )
-    elif rank == 1:
-        query = query.where(Media.upc == key)
-    else:
-        types = ("tv_series",) if kind == "tv_series" else ("movie", "other")
-        query = query.where(Media.sort_title == key, Media.media_type.in_(types))
-    return list(db.session.execute(query.order_by(Media.id).limit(MAX_GROUP_ITEMS)))
+    upcs = [key for rank, key, _ in groups if rank == 1]
+    if upcs:
+        parts.append(part(1, Media.upc, _const("''"), Media.upc.in_(upcs)))
+    for kind, types in (("tv_series", ("tv_series",)), ("", ("movie", "other"))):
+        titles = [key for rank, key, k in groups if rank == 2 and k == kind]
+        if titles:
+            parts.append(
+                part(
+                    2,
+                    Media.sort_title,
+                    _const(f"'{kind}'"),
+                    Media.sort_title.in_(titles),
+                    Media.media_type.in_(types),
+                )
+            )
+    return parts
+
+
+def _group_items(space_id: int, groups: list[tuple[int, str, str]]) -> dict[tuple, list[Row]]:
+    """The items of each (rank, key, kind) group, in id order, in one query for all groups
+    (the columns a summary shows: no full rows for big groups)."""
+    found: dict[tuple, list[Row]] = {group: [] for group in groups}
+    if not groups:
+        return found
+    members = union_all(*_member_parts(space_id, groups)).subquery()
+    rows = db.session.execute(
+        select(members).where(members.c.g_row <= MAX_GROUP_ITEMS).order_by(members.c.id)
+    )
+    for row in rows:
+        found[(int(row.g_rank), row.g_key, row.g_kind)].append(row)
+    return found
 
 
 def summary_out(item: Media | Row, scope: Scope) -> dict[str, Any]:
@@ -172,7 +219,7 @@ def summary_out(item: Media | Row, scope: Scope) -> dict[str, Any]:
         "cover_url": cover,
         "thumb_url": thumb,
         "created_at": iso(item.created_at),
-        "editable": _may_edit(scope, item),
+        "editable": media.may_edit(scope, item),
     }
 
 
@@ -185,7 +232,8 @@ def find_duplicates(
 ) -> DuplicatePage:
     """Groups of likely duplicates in the scope's space, strongest reason first (TMDB id, UPC,
     title), `limit` groups per page. `count` counts (reason, key) groups; a page shows a group
-    with exactly the same items as one before it once, listing both `reasons`."""
+    with exactly the same items as one before it once, listing both `reasons`. Two statements
+    however many groups a page shows: the page of groups, then all their items."""
     groups = union_all(*_group_parts(scope.space_id, reason)).subquery()
     rows = db.session.execute(  # the page and the total in one pass over the groups
         select(groups.c.rank, groups.c.key, groups.c.kind, groups.c.size, func.count().over())
@@ -197,8 +245,9 @@ def find_duplicates(
     count = rows[0][4] if rows else db.session.scalar(select(func.count()).select_from(groups))
     result: list[dict[str, Any]] = []
     by_items: dict[tuple[int, ...], dict[str, Any]] = {}
+    members = _group_items(scope.space_id, [(int(r), key, kind) for r, key, kind, *_ in rows])
     for rank, key, kind, size, _total in rows:
-        items = _group_items(scope.space_id, int(rank), key, kind)
+        items = members[(int(rank), key, kind)]
         ids = tuple(i.id for i in items)
         if ids in by_items:
             by_items[ids]["reasons"].append(REASONS[int(rank)])
@@ -233,6 +282,12 @@ def _rows(model, *conditions) -> list[dict[str, Any]]:
     return [{k: _jsonable(v) for k, v in row.items()} for row in result.mappings()]
 
 
+def _row_of(item: Media) -> dict[str, Any]:
+    """Every column of an item loaded (and locked) in this transaction, as `_rows` gives it,
+    without reading the row again."""
+    return {c.name: _jsonable(getattr(item, c.key)) for c in _table(Media).columns}
+
+
 def _from_json(model, data: dict[str, Any]) -> dict[str, Any]:
     """Column values back from a snapshot row (dates and times parsed again)."""
     values: dict[str, Any] = {}
@@ -251,11 +306,6 @@ def _from_json(model, data: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- permissions -------------------------------------------------------------------------------
-
-
-def _may_edit(scope: Scope, item: Media | Row) -> bool:
-    """The catalog's ownership rule: space admins any item, members what they added."""
-    return scope.at_least("admin") or (scope.at_least("member") and item.added_by == scope.user_id)
 
 
 def scope_for_merge(user: BoxsetUser, merge_id: int) -> Scope:
@@ -372,7 +422,7 @@ def _absorb(kept: Media, item: Media, seasons: set, keys: set) -> dict[str, Any]
     )
     episodes = list(db.session.scalars(select(Media.id).where(Media.series_id == item.id)))
     entry = {
-        "row": _rows(Media, Media.id == item.id)[0],
+        "row": _row_of(item),
         "genres": _genres_of(item.id),
         "people": _people_of(item.id),
         "variants": variants,
@@ -405,7 +455,7 @@ def merge_media(
     _check_ids(keep_id, merge_ids)
     items = _lock_items(scope, [keep_id, *merge_ids])
     for item_id in (keep_id, *merge_ids):
-        media._editable(scope, item_id, "merge")  # the catalog's ownership rule (403)
+        media.require_editable(scope, items[item_id], "merge")
     kept, merged = items[keep_id], [items[i] for i in merge_ids]
     _check_types(kept, merged)
     seasons = _values(MediaSeason.season_number, MediaSeason.media_id == kept.id)

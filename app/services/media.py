@@ -30,12 +30,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models.accounts import BoxsetUser
 from app.models.base import iso
+from app.models.imports import MediaIdentifier
 from app.models.media import (
     TV_TYPES,
     Genre,
@@ -327,12 +329,23 @@ def _visible(scope: Scope, media_id: int) -> Media:
     return item
 
 
+def may_edit(scope: Scope, item) -> bool:
+    """The ownership rule: space admins may change any item, members what they added
+    (`item`: an item or a row with `added_by`)."""
+    return scope.at_least("admin") or (scope.at_least("member") and item.added_by == scope.user_id)
+
+
+def require_editable(scope: Scope, item, verb: str) -> None:
+    scope.require("member", f"{verb} items")
+    if not may_edit(scope, item):
+        raise Forbidden(f"Only whoever added this item (or a space admin) can {verb} it.")
+
+
 def _editable(scope: Scope, media_id: int, verb: str) -> Media:
     """The item, when the caller may change it: members only what they added."""
     scope.require("member", f"{verb} items")
     item = _visible(scope, media_id)
-    if not scope.at_least("admin") and item.added_by != scope.user_id:
-        raise Forbidden(f"Only whoever added this item (or a space admin) can {verb} it.")
+    require_editable(scope, item, verb)
     return item
 
 
@@ -365,7 +378,10 @@ def update_media(scope: Scope, media_id: int, changes: dict[str, Any], info: Req
                 {"media_type": [f"Clear {', '.join(lingering)} before changing the type."]}
             )
     if "library_id" in changes:
-        item.library_id = writable_library_id(scope, changes["library_id"])
+        target = writable_library_id(scope, changes["library_id"])
+        if target != item.library_id:
+            _move_identities([item.id], target)
+            item.library_id = target
     if "series_id" in changes:
         _check_series(scope, changes["series_id"])
         if changes["series_id"] == item.id:
@@ -424,6 +440,30 @@ def set_seasons(
     return _seasons(item.id)
 
 
+def _move_identities(media_ids, library_id: int) -> None:
+    """Import identities (app/models/imports.py) follow their items into another library, so
+    that importing there again finds them and importing into the old library creates its own
+    item. An identity the target library already gives to another item stays with that one."""
+    taken = aliased(MediaIdentifier)
+    moving = (MediaIdentifier.media_id.in_(media_ids), MediaIdentifier.library_id != library_id)
+    db.session.execute(
+        update(MediaIdentifier)
+        .where(
+            *moving,
+            ~exists().where(
+                taken.library_id == library_id,
+                taken.kind == MediaIdentifier.kind,
+                taken.value == MediaIdentifier.value,
+            ),
+        )
+        .values(library_id=library_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(MediaIdentifier).where(*moving).execution_options(synchronize_session=False)
+    )
+
+
 def relocate_library_media(library: Library, target: Library | None) -> int:
     """Library deletion: move the library's items to `target`, or delete them."""
     count = (
@@ -435,6 +475,7 @@ def relocate_library_media(library: Library, target: Library | None) -> int:
     if target is None:
         db.session.execute(delete(Media).where(Media.library_id == library.id))
     else:
+        _move_identities(select(Media.id).where(Media.library_id == library.id), target.id)
         db.session.execute(
             update(Media).where(Media.library_id == library.id).values(library_id=target.id)
         )

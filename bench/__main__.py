@@ -9,7 +9,7 @@ Prints one JSON report; the exit status is 1 when a target is missed.
 
     python -m bench [--items 100000] [--requests 40] [--sqlite] [--keep]
                     [--concurrency-clients 50] [--concurrency-seconds 60] [--no-concurrency]
-                    [--concurrency-warmup 5] [--concurrency-think-ms 0]
+                    [--concurrency-warmup 5] [--concurrency-think-ms 1000]
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ sys.path.insert(0, str(ROOT))
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-password-1"
 TARGET_MS = {"postgresql": 25.0, "sqlite": 100.0}
+# A client of the concurrency run is a person browsing: between an answer and their next
+# request (next page of posters, a filter, an item) they pause, 1 s on average (exponential).
+# People look at a page of 60 posters for longer than that; 1 s is the demanding end.
+THINK_MS = 1000.0
 
 GENRES = [
     "Action", "Adventure", "Animation", "Biography", "Comedy", "Crime", "Documentary", "Drama",
@@ -394,8 +398,8 @@ def main() -> int:
         help="seconds of load before measuring (default 5)",
     )  # fmt: skip
     parser.add_argument(
-        "--concurrency-think-ms", type=float, default=0.0, metavar="MS",
-        help="mean pause of each client between requests (default 0: back to back)",
+        "--concurrency-think-ms", type=float, default=THINK_MS, metavar="MS",
+        help=f"mean pause of each client between requests (default {THINK_MS:g}; 0: back to back)",
     )  # fmt: skip
     parser.add_argument(
         "--no-concurrency", action="store_true", help="skip the gunicorn run with many clients"

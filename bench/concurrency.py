@@ -9,9 +9,10 @@ which they arrive one after another (over 80% of it), as users do, not in one bu
 
 Each client is a thread with its own keep-alive `http.client` connection and its own signed-in
 browser session (a `boxset_session` cookie, created in the database as a sign-in would). The
-load is *closed-loop*: a client sends its next request when the previous answer is read (plus
-`think_ms`, 0 by default), so with no think time the clients keep the server saturated and
-the mean latency is clients / throughput (Little's law). `http.client` keeps the generator's
+load is *closed-loop*: a client sends its next request when the previous answer is read plus
+a pause (`think_ms` on average, exponentially distributed: a person looking at the answer).
+With no pause the clients keep the server saturated and the mean latency is simply
+clients / throughput (Little's law), a measure of capacity rather than of responsiveness. `http.client` keeps the generator's
 own CPU cost small: it shares the machine with gunicorn and PostgreSQL, so the report gives
 the CPU time each of them used.
 """

@@ -14,6 +14,10 @@ rest the same way for all of them:
   and running the job again resumes after the last committed row.
 - **One bad row never stops the rest**: each row runs in a savepoint; a failure becomes that
   row's `failed` result with the reason.
+- **One worker per run**: a worker claims a job with one conditional UPDATE (queued → running);
+  a second worker, or a retry racing the first, finds it claimed and does nothing. A running
+  job's heartbeat is refreshed every few seconds, also within a slow batch, so the stall check
+  (`fail_stalled_jobs`) only fails jobs whose worker has really stopped.
 """
 
 from __future__ import annotations
@@ -22,13 +26,15 @@ import csv
 import functools
 import io
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import delete, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -36,7 +42,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.errors import AppError, Invalid, NotFound, PayloadTooLarge
 from app.extensions import db
 from app.models.accounts import BoxsetUser
-from app.models.base import iso, utcnow
+from app.models.base import UTCDateTime, iso, utcnow
 from app.models.imports import MediaIdentifier, SyncJob, SyncJobInput, SyncJobRow
 from app.models.media import (
     TV_TYPES,
@@ -66,6 +72,7 @@ log = logging.getLogger("boxset.imports")
 
 BATCH_SIZE = 500
 INLINE_MAX_ROWS = 500  # larger imports always run as background jobs
+HEARTBEAT_SECONDS = 30.0  # a running job reports at least this often (see _heartbeat_every)
 REPORT_COLUMNS = (
     "row", "source_key", "title", "status", "media_id", "matched_by", "detail",
     "enrichment", "enrichment_detail",
@@ -210,30 +217,53 @@ def start_job(
 
 
 class _Context:
-    """What one run keeps between rows: caches of genre and person ids."""
+    """What one run keeps between rows: caches of genre and person ids, when to beat next."""
 
     def __init__(self, job: SyncJob, done: int) -> None:
         self.job = job
+        self.job_id = job.id
         self.done = done  # rows recorded so far
         self.genres: dict[str, int] = {}
         self.people: dict[str, int] = {}
         self.dialect = db.engine.dialect.name
         self.next_analyze = 600
+        self.beat_every = _heartbeat_every()
+        self.next_beat = time.monotonic() + self.beat_every
+
+
+def claim_job(job_id: int) -> bool:
+    """Take a queued job for this worker: one conditional UPDATE, so of two workers (or a
+    retry racing the first run) exactly one gets it. False: it is not queued (any more)."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(SyncJob)
+        .where(SyncJob.id == job_id, SyncJob.status == "queued")
+        .values(
+            status="running",
+            error=None,
+            finished_at=None,
+            heartbeat_at=now,
+            started_at=func.coalesce(SyncJob.started_at, literal(now, UTCDateTime())),
+            attempts=SyncJob.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
 
 
 def run_job(job_id: int) -> SyncJob | None:
-    """Run (or resume) a job to its end. Safe to call again after a crash: rows already
-    committed are not read again, and dedupe finds what they created."""
-    job = db.session.get(SyncJob, job_id)
-    if job is None or job.status == "succeeded":
+    """Run (or resume) a queued job to its end; a job that is not queued is left alone (another
+    worker has it, or it finished). Safe to queue again after a crash: rows already committed
+    are not read again, and dedupe finds what they created."""
+    if not claim_job(job_id):
+        job = db.session.get(SyncJob, job_id)
+        if job is not None:
+            log.info("import job %s not run: it is %s, not queued", job_id, job.status)
         return job
+    job = db.session.get(SyncJob, job_id)
     reader = _reader_for(job.provider)
     input_row = db.session.get(SyncJobInput, job.id)
-    job.status, job.error, job.finished_at = "running", None, None
-    job.started_at = job.started_at or utcnow()
-    job.heartbeat_at = utcnow()
-    job.attempts += 1
-    db.session.commit()
     done_rows = _committed_rows(job.id)
     ctx = _Context(job, _row_count(job.id))
     try:
@@ -243,6 +273,7 @@ def run_job(job_id: int) -> SyncJob | None:
         enricher = _enricher(job)
         try:
             for row in reader(job, input_row.data if input_row else None):
+                _beat(ctx)  # reading and enriching can be slow (a provider's rate limit)
                 if row.row <= done_rows:
                     continue
                 if enricher is not None:
@@ -265,6 +296,48 @@ def run_job(job_id: int) -> SyncJob | None:
         return db.session.get(SyncJob, job_id)
     _finish(job_id, "succeeded")
     return db.session.get(SyncJob, job_id)
+
+
+def _heartbeat_every() -> float:
+    """Seconds between heartbeats: every 30 s, and at least four times within the time after
+    which the stall check gives a job up (IMPORT_STALE_MINUTES)."""
+    return min(HEARTBEAT_SECONDS, current_app.config["IMPORT_STALE_MINUTES"] * 60 / 4)
+
+
+def _beat_due(ctx: _Context) -> bool:
+    now = time.monotonic()
+    if now < ctx.next_beat:
+        return False
+    ctx.next_beat = now + ctx.beat_every
+    return True
+
+
+def _beat(ctx: _Context) -> None:
+    """Between batches (reading, enriching rows): refresh the heartbeat when due. Nothing of
+    the next batch is in the session yet, so this commit writes the heartbeat alone."""
+    if _beat_due(ctx):
+        ctx.job.heartbeat_at = utcnow()
+        db.session.commit()
+
+
+def _beat_in_batch(ctx: _Context) -> None:
+    """Within a batch's transaction (rows applied one by one): the heartbeat must be seen
+    before the batch commits, so it is written on a connection of its own. PostgreSQL only:
+    SQLite has one writer, and the stall check, which writes, waits for this batch anyway."""
+    if ctx.dialect != "postgresql" or not _beat_due(ctx):
+        return
+    try:
+        with db.session.get_bind().engine.connect() as connection:
+            # The batch holds no lock on the job's row; should that change, give up, not hang.
+            connection.execute(text("SET LOCAL lock_timeout = '2s'"))
+            connection.execute(
+                update(SyncJob)
+                .where(SyncJob.id == ctx.job_id, SyncJob.status == "running")
+                .values(heartbeat_at=utcnow())
+            )
+            connection.commit()
+    except OperationalError as exc:
+        log.warning("import job %s: heartbeat not written: %s", ctx.job_id, _short(exc))
 
 
 def _enricher(job: SyncJob):
@@ -310,6 +383,7 @@ def _apply_batch(ctx: _Context, batch: list[ImportRow]) -> None:
             ctx.job.progress_done = ctx.done + len(batch)
             ctx.job.heartbeat_at = utcnow()
             db.session.commit()
+            ctx.next_beat = time.monotonic() + ctx.beat_every
             ctx.done += len(batch)
             _refresh_statistics(ctx)
             return
@@ -348,6 +422,7 @@ def _apply_rows(ctx: _Context, batch: list[ImportRow]) -> list[tuple[ImportRow, 
         results, later = {}, batch
     for row in later:
         results[row.row] = _apply_row(ctx, row)
+        _beat_in_batch(ctx)
     return [(row, results[row.row]) for row in batch]
 
 
@@ -781,9 +856,16 @@ def retry_job(user: BoxsetUser, job_id: int, info: RequestInfo) -> int:
     scope = tenancy.resolve_scope(user, space_id=job.space_id)
     scope.require(START_ROLE[job.provider], "run this import")
     writable_library_id(scope, job.library_id)
-    if job.status != "failed":
+    # Conditional, like the claim: two retries at once queue it once, and a retry never turns
+    # a job another worker already claimed back into a queued one.
+    requeued = db.session.execute(
+        update(SyncJob)
+        .where(SyncJob.id == job.id, SyncJob.status == "failed")
+        .values(status="queued", error=None, finished_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if requeued != 1:
         raise Invalid({"status": ["Only a failed job can be run again."]})
-    job.status, job.error, job.finished_at = "queued", None, None
     activity.record(
         "import.started", actor=user, space_id=job.space_id, entity_type="sync_job",
         entity_id=job.id, details={"provider": job.provider, "retry": True}, info=info,

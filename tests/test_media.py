@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
@@ -365,6 +367,30 @@ def test_cursors_walk_every_item_exactly_once_even_while_items_are_added(
             break
     assert len(seen) == len(set(seen)), "an item came twice"
     assert set(many) <= set(seen), "an item was skipped"
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_items_added_at_the_same_instant_are_each_walked_once(app, home, direction):
+    """An import adds many items with one timestamp: the id breaks the tie, page after page."""
+    instant = datetime(2026, 11, 26, 12, 0, 0, 123456, tzinfo=UTC)
+    with app.app_context():
+        for i in range(70):
+            db.session.add(Media(
+                space_id=home.space_id, library_id=home.library_id, title=f"Copy {i}",
+                sort_title=f"copy {i}", created_at=instant if i % 7 else instant.replace(hour=9),
+            ))  # fmt: skip
+        db.session.commit()
+    seen: list[tuple[str, int]] = []
+    cursor = ""
+    while cursor is not None:
+        body = home.owner.get(
+            f"/api/media?sort_by=created_at&sort_dir={direction}&limit=9&cursor={cursor}"
+        ).json
+        assert body["count"] == 70
+        seen += [(item["created_at"], item["id"]) for item in body["result"]]
+        cursor = body["next_cursor"]
+    assert len(seen) == 70 and len({i for _t, i in seen}) == 70
+    assert seen == sorted(seen, reverse=direction == "desc")
 
 
 def test_a_cursor_from_another_sort_is_refused(app, home, many):

@@ -610,7 +610,9 @@ def _after(column, sort_dir: str, value: Any, item_id: int) -> ColumnElement[boo
     """Rows strictly after (value, id) in the order: value asc/desc with NULLs last, then id."""
     later_id = Media.id > item_id if sort_dir == "asc" else Media.id < item_id
     if not column.nullable:  # a row comparison is an index range (no NULL group)
-        pair, after = tuple_(column, Media.id), tuple_(value, item_id)
+        # The cursor's value is bound as the column's type (a UTC timestamp stays one).
+        pair = tuple_(column, Media.id)
+        after = tuple_(literal(value, column.type), literal(item_id, Integer))
         return pair > after if sort_dir == "asc" else pair < after
     if value is None:  # inside the NULL group at the end: only the id decides
         return and_(column.is_(None), later_id)

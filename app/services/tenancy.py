@@ -104,7 +104,17 @@ def resolve_scope(
             "owner" if admin or role is None else role,
             admin,
         )
-    active = db.session.get(UserScope, user.id)
+    # The active scope and the caller's membership of its space in one statement.
+    found = db.session.execute(
+        select(UserScope, SpaceMembership)
+        .outerjoin(
+            SpaceMembership,
+            (SpaceMembership.space_id == UserScope.space_id)
+            & (SpaceMembership.user_id == UserScope.user_id),
+        )
+        .where(UserScope.user_id == user.id)
+    ).first()
+    active, active_member = found if found is not None else (None, None)
     if space_id is None:
         if active is not None:
             space_id = active.space_id
@@ -113,7 +123,10 @@ def resolve_scope(
             if first is None:
                 raise NotFound("You are not a member of any space.")
             space_id = first
-    member = membership(user.id, space_id)
+    if active is not None and active.space_id == space_id:
+        member = active_member
+    else:
+        member = membership(user.id, space_id)
     if member is None and not (admin and db.session.get(Space, space_id) is not None):
         raise NotFound("Space not found.")
     role = member.role if member is not None else "owner"

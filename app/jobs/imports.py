@@ -23,6 +23,9 @@ def run_import(job_id: int) -> str | None:
 
 
 def fail_stalled_imports() -> int:
+    """Fail the running jobs whose heartbeat is older than IMPORT_STALE_MINUTES. Returns (and
+    logs) only the jobs actually failed: one whose worker reported between the look-up and the
+    write is left running."""
     from flask import g
 
     from app.services import imports

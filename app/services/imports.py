@@ -18,6 +18,12 @@ rest the same way for all of them:
   a second worker, or a retry racing the first, finds it claimed and does nothing. A running
   job's heartbeat is refreshed every few seconds, also within a slow batch, so the stall check
   (`fail_stalled_jobs`) only fails jobs whose worker has really stopped.
+- **Every write to the job is conditional**: the stall check fails a job only if its heartbeat
+  is still old when it writes (a heartbeat written after its look-up wins), and a worker's
+  heartbeats, batch commits and final status apply only while the job is still `running` with
+  the attempt number it claimed. A worker that finds otherwise (the stall check failed the job,
+  or it was queued again and another worker claimed it) stops without writing anything more:
+  its committed batches stay, and whoever runs the job next resumes after them.
 """
 
 from __future__ import annotations
@@ -78,6 +84,12 @@ REPORT_COLUMNS = (
     "enrichment", "enrichment_detail",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class JobLost(Exception):
+    """The running worker no longer owns its job: the stall check failed it, or it was queued
+    again and claimed by another worker (a later attempt), or it was deleted. The run stops;
+    its uncommitted batch is rolled back, what it committed stays."""
 
 
 class ImportRejected(AppError):
@@ -219,9 +231,10 @@ def start_job(
 class _Context:
     """What one run keeps between rows: caches of genre and person ids, when to beat next."""
 
-    def __init__(self, job: SyncJob, done: int) -> None:
+    def __init__(self, job: SyncJob, done: int, attempt: int) -> None:
         self.job = job
         self.job_id = job.id
+        self.attempt = attempt  # the job's `attempts` as this worker claimed it
         self.done = done  # rows recorded so far
         self.genres: dict[str, int] = {}
         self.people: dict[str, int] = {}
@@ -234,8 +247,14 @@ class _Context:
 def claim_job(job_id: int) -> bool:
     """Take a queued job for this worker: one conditional UPDATE, so of two workers (or a
     retry racing the first run) exactly one gets it. False: it is not queued (any more)."""
+    return _claim_attempt(job_id) is not None
+
+
+def _claim_attempt(job_id: int) -> int | None:
+    """`claim_job`, returning the attempt number claimed (the job's new `attempts`): the
+    worker's later writes to the job apply only while it is still that attempt."""
     now = utcnow()
-    claimed = db.session.execute(
+    attempt = db.session.execute(
         update(SyncJob)
         .where(SyncJob.id == job_id, SyncJob.status == "queued")
         .values(
@@ -246,26 +265,55 @@ def claim_job(job_id: int) -> bool:
             started_at=func.coalesce(SyncJob.started_at, literal(now, UTCDateTime())),
             attempts=SyncJob.attempts + 1,
         )
+        .returning(SyncJob.attempts)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).scalar_one_or_none()
     db.session.commit()
-    return claimed == 1
+    return attempt
+
+
+def _owned(job_id: int, attempt: int) -> tuple:
+    """The job is still this worker's: running, and not claimed again since."""
+    return (SyncJob.id == job_id, SyncJob.status == "running", SyncJob.attempts == attempt)
+
+
+def _update_owned(ctx: _Context, connection=None, **values: Any) -> None:
+    """Write to the job only if this worker still owns it; else raise `JobLost`."""
+    statement = (
+        update(SyncJob)
+        .where(*_owned(ctx.job_id, ctx.attempt))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    written = (db.session if connection is None else connection).execute(statement).rowcount
+    if written != 1:
+        raise JobLost(
+            f"import job {ctx.job_id} is no longer running as attempt {ctx.attempt} "
+            "(failed by the stall check, or claimed again)"
+        )
 
 
 def run_job(job_id: int) -> SyncJob | None:
     """Run (or resume) a queued job to its end; a job that is not queued is left alone (another
     worker has it, or it finished). Safe to queue again after a crash: rows already committed
-    are not read again, and dedupe finds what they created."""
-    if not claim_job(job_id):
+    are not read again, and dedupe finds what they created.
+
+    A worker that loses the job on the way (see `JobLost`) stops at its next write to it and
+    leaves the job as the new owner has it."""
+    attempt = _claim_attempt(job_id)
+    if attempt is None:
         job = db.session.get(SyncJob, job_id)
         if job is not None:
             log.info("import job %s not run: it is %s, not queued", job_id, job.status)
         return job
     job = db.session.get(SyncJob, job_id)
+    if job is None:  # deleted (with its space or library) right after the claim
+        return None
+    owned = _owned(job_id, attempt)
     reader = _reader_for(job.provider)
     input_row = db.session.get(SyncJobInput, job.id)
     done_rows = _committed_rows(job.id)
-    ctx = _Context(job, _row_count(job.id))
+    ctx = _Context(job, _row_count(job.id), attempt)
     try:
         if reader is None:
             raise ImportRejected(f"No reader for {job.provider}.")
@@ -287,14 +335,21 @@ def run_job(job_id: int) -> SyncJob | None:
         finally:
             if enricher is not None:
                 enricher.close()
+    except JobLost as exc:  # someone else has the job now: write nothing more to it
+        db.session.rollback()
+        log.warning("import job %s: this worker stopped, it lost the job: %s", job_id, exc)
+        return db.session.get(SyncJob, job_id)
     except Exception as exc:  # the job fails with a reason; committed batches stay
         db.session.rollback()
         reason = exc.message if isinstance(exc, AppError) else _short(exc)
         if not isinstance(exc, AppError):
             log.exception("import job %s failed", job_id)
-        _finish(job_id, "failed", error=reason if isinstance(reason, str) else str(reason))
+        error = reason if isinstance(reason, str) else str(reason)
+        if not _finish(job_id, "failed", error=error, where=owned):
+            log.warning("import job %s: not marked failed, this worker lost the job", job_id)
         return db.session.get(SyncJob, job_id)
-    _finish(job_id, "succeeded")
+    if not _finish(job_id, "succeeded", where=owned):
+        log.warning("import job %s: not marked succeeded, this worker lost the job", job_id)
     return db.session.get(SyncJob, job_id)
 
 
@@ -314,27 +369,29 @@ def _beat_due(ctx: _Context) -> bool:
 
 def _beat(ctx: _Context) -> None:
     """Between batches (reading, enriching rows): refresh the heartbeat when due. Nothing of
-    the next batch is in the session yet, so this commit writes the heartbeat alone."""
+    the next batch is in the session yet, so this commit writes the heartbeat alone. Raises
+    `JobLost` when the job is no longer this worker's."""
     if _beat_due(ctx):
-        ctx.job.heartbeat_at = utcnow()
+        try:
+            _update_owned(ctx, heartbeat_at=utcnow())
+        except JobLost:
+            db.session.rollback()
+            raise
         db.session.commit()
 
 
 def _beat_in_batch(ctx: _Context) -> None:
     """Within a batch's transaction (rows applied one by one): the heartbeat must be seen
     before the batch commits, so it is written on a connection of its own. PostgreSQL only:
-    SQLite has one writer, and the stall check, which writes, waits for this batch anyway."""
+    SQLite has one writer, and the stall check, which writes, waits for this batch anyway.
+    Raises `JobLost` when the job is no longer this worker's (the batch is then rolled back)."""
     if ctx.dialect != "postgresql" or not _beat_due(ctx):
         return
     try:
         with db.session.get_bind().engine.connect() as connection:
             # The batch holds no lock on the job's row; should that change, give up, not hang.
             connection.execute(text("SET LOCAL lock_timeout = '2s'"))
-            connection.execute(
-                update(SyncJob)
-                .where(SyncJob.id == ctx.job_id, SyncJob.status == "running")
-                .values(heartbeat_at=utcnow())
-            )
+            _update_owned(ctx, connection, heartbeat_at=utcnow())
             connection.commit()
     except OperationalError as exc:
         log.warning("import job %s: heartbeat not written: %s", ctx.job_id, _short(exc))
@@ -380,8 +437,9 @@ def _apply_batch(ctx: _Context, batch: list[ImportRow]) -> None:
                         enrichment_detail=row.enrichment_detail,
                     )
                 )  # fmt: skip
-            ctx.job.progress_done = ctx.done + len(batch)
-            ctx.job.heartbeat_at = utcnow()
+            # Last, so the job's row is locked only for the commit; no longer this worker's
+            # job: JobLost, and the batch is rolled back (the new owner applies these rows).
+            _update_owned(ctx, progress_done=ctx.done + len(batch), heartbeat_at=utcnow())
             db.session.commit()
             ctx.next_beat = time.monotonic() + ctx.beat_every
             ctx.done += len(batch)
@@ -426,8 +484,21 @@ def _apply_rows(ctx: _Context, batch: list[ImportRow]) -> list[tuple[ImportRow, 
     return [(row, results[row.row]) for row in batch]
 
 
-def _finish(job_id: int, status: str, *, error: str | None = None) -> None:
-    job = db.session.get(SyncJob, job_id)
+def _finish(job_id: int, status: str, *, error: str | None = None, where: tuple = ()) -> bool:
+    """End a running job (with its summary and activity entry) if it is still running and
+    matches `where`; in one conditional UPDATE, so a write made meanwhile by someone else is
+    never overwritten. False: it did not match, and nothing was written."""
+    now = utcnow()
+    finished = db.session.execute(
+        update(SyncJob)
+        .where(SyncJob.id == job_id, SyncJob.status == "running", *where)
+        .values(status=status, error=error, finished_at=now, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if finished != 1:
+        db.session.rollback()
+        return False
+    job = db.session.get(SyncJob, job_id, populate_existing=True)
     counts = dict(
         db.session.execute(
             select(SyncJobRow.status, func.count())
@@ -437,8 +508,7 @@ def _finish(job_id: int, status: str, *, error: str | None = None) -> None:
     )
     summary = {s: int(counts.get(s, 0)) for s in ("created", "updated", "skipped", "failed")}
     summary = {"total": sum(summary.values()), **summary}
-    job.summary, job.status, job.error = summary, status, error
-    job.finished_at = job.heartbeat_at = utcnow()
+    job.summary = summary
     if job.progress_total is None or status == "succeeded":
         job.progress_total = summary["total"]
         job.progress_done = summary["total"]
@@ -453,11 +523,14 @@ def _finish(job_id: int, status: str, *, error: str | None = None) -> None:
         space_id=job.space_id, entity_type="sync_job", entity_id=job.id, details=details,
     )  # fmt: skip
     db.session.commit()
+    return True
 
 
 def fail_stalled_jobs(stale_after: timedelta) -> int:
     """Jobs whose worker stopped reporting are marked failed with the reason; running them
-    again resumes where they stopped."""
+    again resumes where they stopped. Returns how many were failed: a job whose heartbeat came
+    after the look-up (its worker is alive after all) is left running, since the failing UPDATE
+    is conditional on the heartbeat still being old."""
     cutoff = utcnow() - stale_after
     stalled = list(
         db.session.scalars(
@@ -465,12 +538,15 @@ def fail_stalled_jobs(stale_after: timedelta) -> int:
         )
     )
     minutes = int(stale_after.total_seconds() // 60) or 1
+    error = f"The worker stopped: no progress for {minutes} min. Run it again to resume."
+    failed = 0
     for job_id in stalled:
-        _finish(
-            job_id, "failed",
-            error=f"The worker stopped: no progress for {minutes} min. Run it again to resume.",
-        )  # fmt: skip
-    return len(stalled)
+        if _finish(job_id, "failed", error=error, where=(SyncJob.heartbeat_at < cutoff,)):
+            failed += 1
+            log.warning("import job %s failed: no heartbeat for %s min", job_id, minutes)
+        else:
+            log.info("import job %s not failed: it reported (or ended) meanwhile", job_id)
+    return failed
 
 
 def set_total(job: SyncJob, total: int) -> None:

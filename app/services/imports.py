@@ -41,34 +41,21 @@ from typing import Any
 from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import delete, func, literal, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.errors import AppError, Invalid, NotFound, PayloadTooLarge
 from app.extensions import db
 from app.models.accounts import BoxsetUser
 from app.models.base import UTCDateTime, iso, utcnow
-from app.models.imports import MediaIdentifier, SyncJob, SyncJobInput, SyncJobRow
+from app.models.imports import SyncJob, SyncJobInput, SyncJobRow
 from app.models.media import (
     TV_TYPES,
-    Genre,
     Media,
-    MediaGenre,
-    MediaMetadata,
-    MediaPerson,
-    MediaSeason,
-    MediaVariant,
-    Person,
 )
 from app.models.tenancy import SpaceMembership
 from app.services import activity, flags, tenancy
 from app.services.context import RequestInfo
 from app.services.media import (
-    SCALAR_FIELDS,
-    TV_FIELDS,
-    name_key,
-    season_complete,
     sort_title,
     writable_library_id,
 )
@@ -606,252 +593,33 @@ def _conflicts(item: Media, f: dict[str, Any]) -> bool:
     return False
 
 
-def _find(ctx: _Context, row: ImportRow) -> tuple[Media | None, str | None]:
-    job, f = ctx.job, row.fields
-    keys = identity_keys(row)
-    claimed = dict(
-        db.session.execute(
-            select(MediaIdentifier.kind, MediaIdentifier.media_id).where(
-                MediaIdentifier.library_id == job.library_id,
-                or_(*[(MediaIdentifier.kind == k) & (MediaIdentifier.value == v) for k, v in keys]),
-            )
-        ).all()
-    )
-    for kind, _value in keys:
-        media_id = claimed.get(kind)
-        if media_id is None:
-            continue
-        item = db.session.get(Media, media_id)
-        if item is not None and not (kind == "title" and _conflicts(item, f)):
-            return item, _MATCHED_BY[kind]
-    return _find_unclaimed(ctx, row)
-
-
 _MATCHED_BY = {
     "upc": "upc", "imdb": "imdb_id", "tmdb": "tmdb_id", "plex": "plex_guid",
     "delicious": "delicious_uuid", "title": "title_year_type",
 }  # fmt: skip
 
 
-def _find_unclaimed(ctx: _Context, row: ImportRow) -> tuple[Media | None, str | None]:
-    """Items added by hand (or before imports claimed identities) are found by their columns."""
-    job, f = ctx.job, row.fields
-    base = select(Media).where(Media.space_id == job.space_id, Media.library_id == job.library_id)
-    if f.get("upc"):
-        item = db.session.scalar(base.where(Media.upc.in_(_upc_spellings(f["upc"]))).limit(1))
-        if item is not None:
-            return item, "upc"
-    if f.get("imdb_id"):
-        item = db.session.scalar(base.where(Media.imdb_id == f["imdb_id"]).limit(1))
-        if item is not None:
-            return item, "imdb_id"
-    if f.get("tmdb_id"):
-        item = db.session.scalar(base.where(Media.tmdb_id == f["tmdb_id"]).limit(1))
-        if item is not None and (item.media_type in TV_TYPES) == (f.get("media_type") in TV_TYPES):
-            return item, "tmdb_id"
-    query = base.where(
-        Media.sort_title == sort_title(f["title"]),
-        Media.media_type == (f.get("media_type") or "movie"),
-    )
-    if f.get("year"):
-        query = query.where(or_(Media.year == f["year"], Media.year.is_(None)))
-    for item in db.session.scalars(query.order_by(Media.id).limit(5)):
-        if not _conflicts(item, f):
-            return item, "title_year_type"
-    return None, None
-
-
 def _apply_row(ctx: _Context, row: ImportRow) -> RowResult:
-    if row.skip:
-        return RowResult("skipped", detail=row.skip)
-    if row.error:
-        return RowResult("failed", detail=row.error)
+    """A row the batch did not settle (it shares an identity with an earlier row of its batch,
+    lost a race to a concurrent import, or its batch was refused) goes through the same path
+    as a batch of one, in a savepoint: matched against everything written so far."""
+    from app.services import import_batch
+
     for attempt in range(3):
         try:
             with db.session.begin_nested():
-                result = _upsert(ctx, row)
-            if row.note:
-                result.detail = "; ".join(p for p in (result.detail, row.note) if p)
-            return result
+                results, _lost = import_batch.apply(ctx, [row])
+            if row.row in results:
+                return results[row.row]
+            # Lost a race: the concurrent import's item is committed now; match again.
         except IntegrityError as exc:
-            # Another import claimed one of these identities first: match again.
             ctx.genres.clear()
             ctx.people.clear()
             if attempt == 2:
                 return RowResult("failed", detail=f"Could not be saved: {_short(exc.orig or exc)}")
         except AppError as exc:
             return RowResult("failed", detail=str(exc.message))
-    return RowResult("failed", detail="Could not be saved.")  # pragma: no cover
-
-
-def _upsert(ctx: _Context, row: ImportRow) -> RowResult:
-    item, matched_by = _find(ctx, row)
-    if item is None:
-        item = _create(ctx, row)
-        _claim(ctx, item, row, strict=True)
-        return RowResult("created", media_id=item.id)
-    changed = _fill(ctx, item, row)
-    _claim(ctx, item, row, strict=False)
-    if changed:
-        return RowResult("updated", media_id=item.id, matched_by=matched_by,
-                         detail="Filled: " + ", ".join(changed))  # fmt: skip
-    return RowResult("skipped", media_id=item.id, matched_by=matched_by,
-                     detail="Already in the library.")  # fmt: skip
-
-
-def _insert(ctx: _Context, table):
-    return (pg_insert if ctx.dialect == "postgresql" else sqlite_insert)(table)
-
-
-def _claim(ctx: _Context, item: Media, row: ImportRow, *, strict: bool) -> None:
-    """Record the item's identities. For a new item its strongest identity must be free (else
-    IntegrityError: a concurrent import created it first); the others are claimed if free."""
-    keys = identity_keys(row)
-    if strict:
-        kind, value = keys[0]
-        db.session.add(
-            MediaIdentifier(library_id=ctx.job.library_id, kind=kind, value=value, media_id=item.id)
-        )
-        db.session.flush()
-        keys = keys[1:]
-    if keys:
-        db.session.execute(
-            _insert(ctx, MediaIdentifier.__table__)
-            .values(
-                [
-                    {"library_id": ctx.job.library_id, "kind": k, "value": v, "media_id": item.id}
-                    for k, v in keys
-                ]
-            )
-            .on_conflict_do_nothing()
-        )
-
-
-def _create(ctx: _Context, row: ImportRow) -> Media:
-    job, f = ctx.job, row.fields
-    item = Media(
-        space_id=job.space_id,
-        library_id=job.library_id,
-        added_by=job.created_by,
-        import_source=job.provider,
-        source_provider=job.provider.split("_")[-1] if row.source_key else None,
-        source_external_id=row.source_key,
-    )
-    for name in SCALAR_FIELDS:
-        if f.get(name) is not None:
-            setattr(item, name, f[name])
-    item.sort_title = sort_title(f["title"])
-    db.session.add(item)
-    db.session.flush()
-    _add_names(ctx, item, f)
-    _add_extras(item, row, set())
-    db.session.flush()
-    return item
-
-
-def _fill(ctx: _Context, item: Media, row: ImportRow) -> list[str]:
-    """Fill what the item lacks from the row; what the household entered is never overwritten."""
-    f = row.fields
-    changed = [
-        name
-        for name in SCALAR_FIELDS
-        if f.get(name) is not None
-        and getattr(item, name) is None
-        and (name not in TV_FIELDS or item.media_type in TV_TYPES)
-    ]  # fmt: skip
-    for name in changed:
-        setattr(item, name, f[name])
-    existing = _names_present(item.id)
-    for key, role in (("genres", "genre"), ("directors", "director"), ("cast", "cast")):
-        if f.get(key) and role not in existing:
-            changed.append(key)
-            _add_names(ctx, item, {key: f[key]})
-    changed += _add_extras(item, row, _extras_present(item.id))
-    if changed:
-        item.updated_at = utcnow()
-    db.session.flush()
-    return changed
-
-
-def _names_present(media_id: int) -> set[str]:
-    present = set()
-    if db.session.scalar(
-        select(MediaGenre.media_id).where(MediaGenre.media_id == media_id).limit(1)
-    ):
-        present.add("genre")
-    for (role,) in db.session.execute(
-        select(MediaPerson.role).where(MediaPerson.media_id == media_id).distinct()
-    ):
-        present.add(role)
-    return present
-
-
-def _extras_present(media_id: int) -> set[str]:
-    keys = {f"meta:{k}" for (k,) in db.session.execute(
-        select(MediaMetadata.key).where(MediaMetadata.media_id == media_id))}  # fmt: skip
-    keys |= {f"season:{n}" for (n,) in db.session.execute(
-        select(MediaSeason.season_number).where(MediaSeason.media_id == media_id))}  # fmt: skip
-    keys |= {f"variant:{k}" for (k,) in db.session.execute(
-        select(MediaVariant.source_key).where(MediaVariant.media_id == media_id))}  # fmt: skip
-    return keys
-
-
-def _add_extras(item: Media, row: ImportRow, present: set[str]) -> list[str]:
-    """Metadata, seasons and variants the item does not have yet."""
-    changed: list[str] = []
-    for key, value in row.metadata.items():
-        if f"meta:{key}" not in present and value not in (None, ""):
-            db.session.add(MediaMetadata(media_id=item.id, key=key[:100], value=str(value)))
-            changed.append(f"metadata {key}")
-    if item.media_type == "tv_series":
-        for season in row.seasons:
-            if f"season:{season['season_number']}" in present:
-                continue
-            expected, available = season.get("expected_episodes"), season.get("available_episodes")
-            db.session.add(
-                MediaSeason(
-                    media_id=item.id, season_number=season["season_number"],
-                    expected_episodes=expected, available_episodes=available,
-                    is_complete=season_complete(expected, available),
-                )
-            )  # fmt: skip
-            changed.append(f"season {season['season_number']}")
-    for variant in row.variants:
-        if f"variant:{variant.get('source_key')}" in present and variant.get("source_key"):
-            continue
-        db.session.add(MediaVariant(media_id=item.id, **variant))
-        changed.append("variant " + (variant.get("edition") or variant.get("resolution") or ""))
-    return [c.strip() for c in changed]
-
-
-def _add_names(ctx: _Context, item: Media, f: dict[str, Any]) -> None:
-    for genre_id in dict.fromkeys(
-        _name_id(ctx, Genre, ctx.genres, n) for n in f.get("genres") or []
-    ):
-        db.session.add(MediaGenre(media_id=item.id, genre_id=genre_id))
-    for key, role in (("directors", "director"), ("cast", "cast")):
-        seen: set[int] = set()
-        for order, name in enumerate(f.get(key) or []):
-            person_id = _name_id(ctx, Person, ctx.people, name)
-            if person_id not in seen:
-                seen.add(person_id)
-                db.session.add(
-                    MediaPerson(media_id=item.id, person_id=person_id, role=role,
-                                billing_order=order)
-                )  # fmt: skip
-
-
-def _name_id(ctx: _Context, model, cache: dict[str, int], name: str) -> int:
-    key = name_key(name)[: 100 if model is Genre else 300]
-    if key in cache:
-        return cache[key]
-    db.session.execute(
-        _insert(ctx, model.__table__)
-        .values(name=" ".join(name.split())[: 100 if model is Genre else 300], name_key=key)
-        .on_conflict_do_nothing()
-    )
-    cache[key] = db.session.scalar(select(model.id).where(model.name_key == key))
-    return cache[key]
+    return RowResult("failed", detail="Could not be saved.")
 
 
 # --- reading jobs --------------------------------------------------------------------------------

@@ -6,17 +6,50 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import Flask, g
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.models.accounts import BoxsetUser
 from app.models.imports import SyncJob, SyncJobRow
 from app.models.media import Media
 from app.services import imports, tenancy
 from app.services.context import NO_REQUEST
 from app.services.database import upgrade_database
 from tests.conftest import fresh_database
+
+
+@dataclass
+class Committed:
+    app: Flask
+    user_id: int
+    space_id: int
+
+
+@contextmanager
+def committed_home(make_app, **config) -> Iterator[Committed]:
+    """A fresh, committed database with one household (real transactions, several threads)."""
+    with fresh_database() as url:
+        app = make_app(SQLALCHEMY_DATABASE_URI=url, **config)
+        upgrade_database(app)
+        with app.app_context():
+            sm = app.appbuilder.sm
+            sm.bootstrap()
+            user = sm.add_user(
+                "olive", "Olive", "O", "olive@example.test", sm.find_role("Member"), "pw-12345678"
+            )
+            space, _library = tenancy.create_space_for(user, "Home", info=NO_REQUEST)
+            db.session.commit()
+            home = Committed(app, user.id, space.id)
+            db.session.remove()
+        try:
+            yield home
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 @contextmanager
@@ -26,18 +59,10 @@ def imported_twice_at_once(
     """A fresh database with one household; two jobs importing `data` start together in two
     threads. Yields the app once both finished (and asserts they succeeded). `prepare(scope)`
     sets the household up first (integration settings, for instance)."""
-    with fresh_database() as url:
-        app = make_app(SQLALCHEMY_DATABASE_URI=url)
-        upgrade_database(app)
+    with committed_home(make_app) as home:
+        app = home.app
         with app.app_context():
-            sm = app.appbuilder.sm
-            sm.bootstrap()
-            user = sm.add_user(
-                "olive", "Olive", "O", "olive@example.test", sm.find_role("Member"), "pw-12345678"
-            )
-            tenancy.create_space_for(user, "Home", info=NO_REQUEST)
-            db.session.commit()
-            scope = tenancy.resolve_scope(user)
+            scope = tenancy.resolve_scope(db.session.get(BoxsetUser, home.user_id))
             if prepare is not None:
                 prepare(scope)
             jobs = [

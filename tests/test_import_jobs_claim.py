@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -25,8 +24,8 @@ from app.models.imports import SyncJob, SyncJobRow
 from app.models.media import Media
 from app.services import imports, integrations, tenancy
 from app.services.context import NO_REQUEST
-from app.services.database import upgrade_database
-from tests.conftest import backend, fresh_database
+from tests.concurrent_imports import Committed, committed_home
+from tests.conftest import backend
 from tests.factories import household
 
 
@@ -101,37 +100,6 @@ def test_a_job_queued_again_keeps_its_first_start_and_counts_attempts(app):
 
 
 # --- on a committed database, with threads ---------------------------------------------------
-
-
-@dataclass
-class Committed:
-    app: Flask
-    user_id: int
-    space_id: int
-
-
-@contextmanager
-def committed_home(make_app, **config) -> Iterator[Committed]:
-    """A fresh, committed database with one household (real transactions, several threads)."""
-    with fresh_database() as url:
-        app = make_app(SQLALCHEMY_DATABASE_URI=url, **config)
-        upgrade_database(app)
-        with app.app_context():
-            sm = app.appbuilder.sm
-            sm.bootstrap()
-            user = sm.add_user(
-                "olive", "Olive", "O", "olive@example.test", sm.find_role("Member"), "pw-12345678"
-            )
-            space, _library = tenancy.create_space_for(user, "Home", info=NO_REQUEST)
-            db.session.commit()
-            home = Committed(app, user.id, space.id)
-            db.session.remove()
-        try:
-            yield home
-        finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
 
 
 def _worker(app: Flask, job_id: int, errors: list, barrier: threading.Barrier | None = None):

@@ -163,3 +163,30 @@ def test_only_catalog_writes_change_the_revision(app, home):
         _draft(home)
         db.session.rollback()
         assert db.session.scalar(select(CatalogRevision.revision)) == after
+
+
+@pytest.mark.no_db_transaction
+def test_a_write_committed_without_a_session_is_counted(make_app):
+    from sqlalchemy import insert
+
+    from tests.concurrent_imports import committed_home
+
+    with committed_home(make_app) as home:
+        app = home.app
+        with app.app_context():
+            user = db.session.get(BoxsetUser, home.user_id)
+            scope = tenancy.resolve_scope(user)
+            assert media_service.list_media(scope, {}).count == 0  # cached
+            before = db.session.scalar(select(CatalogRevision.revision))
+            db.session.remove()
+            with db.engine.begin() as connection:  # no session: a script, a maintenance task
+                connection.execute(
+                    insert(Media).values(
+                        space_id=scope.space_id, library_id=scope.library_id,
+                        title="Heat", sort_title="heat",
+                    )
+                )  # fmt: skip
+            scope = tenancy.resolve_scope(db.session.get(BoxsetUser, home.user_id))
+            assert db.session.scalar(select(CatalogRevision.revision)) != before
+            assert media_service.list_media(scope, {}).count == 1
+            db.session.remove()

@@ -6,8 +6,9 @@ for the same count page after page. So counts are kept per process, keyed by the
 filters and by the *catalog revision*: one row (`catalog_revision`) holding a random token.
 
 Every transaction that writes to a table listings filter on gets a new token, written in the
-same transaction just before it commits (the session's `before_commit`), so the new data and the
-new token become visible together:
+same transaction just before it commits (the session's `before_commit`; for a connection used
+without a session, the engine's `commit` event), so the new data and the new token become
+visible together:
 
 - a reader that sees the new token counts the new data;
 - a reader that saw the old token may count either; what it stores under the old token is
@@ -74,11 +75,27 @@ def _before_commit(session: Session) -> None:
         connection.info.pop(_FLAG, None)
 
 
+def _before_connection_commit(conn) -> None:
+    """A write committed on a connection without a session (the session's own commits have
+    replaced the token already): replace it here, last thing before the commit."""
+    if conn.info.pop(_FLAG, False):
+        # Through the driver: the connection is committing. The new token is an integer
+        # literal, so no parameter style needs to be right for each driver.
+        statement = update(CatalogRevision).values(revision=secrets.randbits(62))
+        sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+
+
 def install() -> None:
     """Listen for catalog writes on every engine and session (once per process)."""
     for target, name, fn in (
         (Engine, "after_cursor_execute", _after_cursor_execute),
         (Engine, "rollback", _after_rollback),
+        (Engine, "commit", _before_connection_commit),
         (Session, "before_commit", _before_commit),
     ):
         if not event.contains(target, name, fn):

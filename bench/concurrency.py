@@ -12,9 +12,9 @@ browser session (a `boxset_session` cookie, created in the database as a sign-in
 load is *closed-loop*: a client sends its next request when the previous answer is read plus
 a pause (`think_ms` on average, exponentially distributed: a person looking at the answer).
 With no pause the clients keep the server saturated and the mean latency is simply
-clients / throughput (Little's law), a measure of capacity rather than of responsiveness. `http.client` keeps the generator's
-own CPU cost small: it shares the machine with gunicorn and PostgreSQL, so the report gives
-the CPU time each of them used.
+clients / throughput (Little's law), a measure of capacity rather than of responsiveness.
+`http.client` keeps the generator's own CPU cost small: it shares the machine with gunicorn
+and PostgreSQL, so the report gives the CPU time each of them used.
 """
 
 from __future__ import annotations

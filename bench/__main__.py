@@ -7,7 +7,7 @@ through the WSGI app with a signed-in client. On PostgreSQL it then starts gunic
 docker-compose.yml runs it and browses with many concurrent clients (bench/concurrency.py).
 Prints one JSON report; the exit status is 1 when a target is missed.
 
-    python -m bench [--items 100000] [--requests 40] [--sqlite] [--keep]
+    python -m bench [--items 100000] [--requests 100] [--sqlite] [--keep]
                     [--concurrency-clients 50] [--concurrency-seconds 60] [--no-concurrency]
                     [--concurrency-warmup 5] [--concurrency-think-ms 1000]
 """
@@ -406,7 +406,7 @@ def _sqlite_file(tmp: str):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--sqlite", action="store_true", help="also run on SQLite")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--concurrency-clients", type=int, default=50, metavar="N")

@@ -81,6 +81,19 @@ def test_scrolling_a_listing_counts_its_matches_once(app, home):
         assert len(counts) == 2
 
 
+def test_a_last_page_needs_no_count(app, home):
+    for n in range(5):
+        _add(home.owner, title=f"Film {n}")
+    with counting_statements(app) as counts:
+        assert home.owner.get("/api/media?limit=10").json["count"] == 5  # one page
+        assert home.owner.get("/api/media?limit=2&page=3").json["count"] == 5  # the last one
+        assert counts == []
+        body = home.owner.get("/api/media?limit=2&page=4").json  # past the end: counted
+        assert body["count"] == 5 and body["result"] == [] and len(counts) == 1
+        assert home.owner.get("/api/media?limit=2").json["count"] == 5  # not the last
+        assert len(counts) == 1  # (cached)
+
+
 def test_every_kind_of_change_is_counted_at_once(app, home):
     kept = _add(home.owner, title="Heat", year=1995)
     assert _count(home.owner) == 1 and _count(home.owner, "&year=1995") == 1

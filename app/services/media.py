@@ -637,11 +637,6 @@ def list_media(scope: Scope, args: dict[str, Any]) -> Page:
     limit, page = args.get("limit", 50), args.get("page", 1)
     column = SORT_COLUMNS[sort_by]
     conditions = _filters(scope, args)
-    count = catalog_revision.count(
-        _count_key(scope, args),
-        lambda: db.session.scalar(select(func.count()).select_from(Media).where(*conditions)) or 0,
-    )
-
     ordering = column.asc() if sort_dir == "asc" else column.desc()
     id_order = Media.id.asc() if sort_dir == "asc" else Media.id.desc()
     query = select(Media).where(*conditions).order_by(ordering.nulls_last(), id_order)
@@ -671,6 +666,15 @@ def list_media(scope: Scope, args: dict[str, Any]) -> Page:
         )
     has_more = len(rows) > limit
     rows = rows[:limit]
+    if not cursor and not has_more and (rows or page == 1):
+        count = (page - 1) * limit + len(rows)  # the last page says how many there are
+    else:
+        count = catalog_revision.count(
+            _count_key(scope, args),
+            lambda: (
+                db.session.scalar(select(func.count()).select_from(Media).where(*conditions)) or 0
+            ),
+        )
     names = _names_for([r.id for r in rows])
     next_cursor = None
     if has_more and rows:

@@ -352,12 +352,7 @@ def _editable(scope: Scope, media_id: int, verb: str) -> Media:
 def scope_for_item(user, media_id: int) -> Scope:
     """The scope of the space an item lives in, if the caller belongs to it (else 404)."""
     space_id = db.session.scalar(select(Media.space_id).where(Media.id == media_id))
-    if space_id is None:
-        raise NotFound("Item not found.")
-    try:
-        return tenancy.resolve_scope(user, space_id=space_id, library_id="all")
-    except NotFound:
-        raise NotFound("Item not found.") from None
+    return tenancy.scope_of_row(user, space_id, "Item not found.")
 
 
 def get_media(scope: Scope, media_id: int) -> Media:

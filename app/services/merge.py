@@ -311,12 +311,7 @@ def _from_json(model, data: dict[str, Any]) -> dict[str, Any]:
 def scope_for_merge(user: BoxsetUser, merge_id: int) -> Scope:
     """The scope of the space a merge happened in, if the caller belongs to it (else 404)."""
     space_id = db.session.scalar(select(MediaMerge.space_id).where(MediaMerge.id == merge_id))
-    if space_id is None:
-        raise NotFound("Merge not found.")
-    try:
-        return tenancy.resolve_scope(user, space_id=space_id, library_id="all")
-    except NotFound:
-        raise NotFound("Merge not found.") from None
+    return tenancy.scope_of_row(user, space_id, "Merge not found.")
 
 
 def _may_undo(scope: Scope, record: MediaMerge) -> bool:

@@ -153,6 +153,17 @@ def set_active_scope(user_id: int, space_id: int, library_id: int | None) -> Non
     db.session.flush()
 
 
+def scope_of_row(user: BoxsetUser, space_id: int | None, missing: str) -> Scope:
+    """The scope of the space a row (an item, a merge…) lives in, every library of it, if the
+    caller belongs there; else 404 with `missing`, whether the row or the membership is absent."""
+    if space_id is None:
+        raise NotFound(missing)
+    try:
+        return resolve_scope(user, space_id=space_id, library_id="all")
+    except NotFound:
+        raise NotFound(missing) from None
+
+
 def active_scope_ids(user: BoxsetUser) -> tuple[int | None, int | None]:
     try:
         scope = resolve_scope(user)

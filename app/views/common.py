@@ -12,7 +12,7 @@ from flask_appbuilder.api import BaseApi
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 
-from app.errors import Invalid, MalformedRequest, NotAuthenticated
+from app.errors import Invalid, MalformedRequest, NotAuthenticated, PayloadTooLarge
 from app.models.accounts import BoxsetUser
 from app.schemas.accounts import SpaceArgsSchema
 from app.services import tenancy
@@ -90,6 +90,19 @@ def load_args(schema: Schema) -> dict[str, Any]:
         return schema.load(request.args.to_dict())
     except ValidationError as exc:
         raise Invalid(exc.messages) from None
+
+
+def read_upload(field: str, noun: str) -> tuple[bytes, str | None]:
+    """The multipart file in `field` and its name; missing: 400, over the upload limit: 413
+    (read at most one byte past the limit, never the whole body)."""
+    upload = request.files.get(field)
+    if upload is None:
+        raise Invalid({field: [f"Send the {noun} as multipart field `{field}`."]})
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The {noun} is larger than {limit // 2**20} MB.")
+    return data, upload.filename
 
 
 def space_scope() -> Scope:

@@ -6,11 +6,10 @@ or a file larger than `INLINE_MAX_ROWS` records, answers 202 with the queued job
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, jsonify, request, stream_with_context
+from flask import Response, current_app, g, jsonify, stream_with_context
 from flask_appbuilder.api import expose
 from marshmallow import fields, validate
 
-from app.errors import Invalid
 from app.jobs.imports import run_import
 from app.schemas.accounts import QueryArgsSchema, QueryId, StrictSchema
 from app.services import flags, imports, media, tenancy
@@ -22,6 +21,7 @@ from app.views.common import (
     load_json,
     many,
     one,
+    read_upload,
     request_info,
 )
 
@@ -54,15 +54,11 @@ class JobRowsArgsSchema(QueryArgsSchema):
 def _upload(sniff=None) -> tuple[bytes, str | None]:
     """The uploaded file, refused early when it cannot be an export: too large, empty,
     binary (`sniff` may first explain a binary file it recognises)."""
-    upload = request.files.get("file")
-    if upload is None:
-        raise Invalid({"file": ["Send the file as multipart field `file`."]})
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    data = upload.read(limit + 1)
+    data, name = read_upload("file", "file")
     if sniff is not None:
         sniff(data)
-    imports.check_upload(data, max_bytes=limit)
-    return data, upload.filename
+    imports.check_upload(data, max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
+    return data, name
 
 
 def _import_scope(role: str, what: str) -> tenancy.Scope:

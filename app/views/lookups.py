@@ -3,14 +3,21 @@ details, lookup-upc, recognize-cover) and the integration Test buttons."""
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify
 from flask_appbuilder.api import expose
 from marshmallow import fields, validate
 
-from app.errors import Invalid, NotFound, PayloadTooLarge
+from app.errors import Invalid, NotFound
 from app.schemas.accounts import INT32, QueryArgsSchema, QueryId, StrictSchema, Trimmed
 from app.services import flags, lookups, tenancy
-from app.views.common import BoxsetApi, authenticated, load_args, load_json, space_scope
+from app.views.common import (
+    BoxsetApi,
+    authenticated,
+    load_args,
+    load_json,
+    read_upload,
+    space_scope,
+)
 
 PROVIDERS = ("tmdb", "barcode", "vision", "plex")
 
@@ -175,13 +182,7 @@ class LookupsApi(BoxsetApi):
         """
         flags.require("recognize_cover_enabled")
         scope = space_scope()
-        upload = request.files.get("cover")
-        if upload is None:
-            raise Invalid({"cover": ["Send the photo as multipart field `cover`."]})
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
-        data = upload.read(limit + 1)
-        if len(data) > limit:
-            raise PayloadTooLarge(f"The photo is larger than {limit // 2**20} MB.")
+        data, _name = read_upload("cover", "photo")
         return _result(lookups.recognize_cover(scope, data))
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, jsonify
 from flask_appbuilder.api import expose
 
-from app.errors import Invalid
 from app.schemas.media import (
     MediaListArgsSchema,
     MediaPatchSchema,
@@ -20,6 +19,7 @@ from app.views.common import (
     load_json,
     no_content,
     one,
+    read_upload,
     request_info,
 )
 
@@ -148,11 +148,8 @@ class MediaApi(BoxsetApi):
         """
         scope = _scope()
         scope.require("member", "upload covers")
-        upload = request.files.get("cover")
-        if upload is None:
-            raise Invalid({"cover": ["Send the image as multipart field `cover`."]})
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
-        key, url = covers.store_cover(upload.read(limit + 1), limit)
+        data, _name = read_upload("cover", "image")
+        key, url = covers.store_cover(data, current_app.config["MAX_CONTENT_LENGTH"])
         response = jsonify({"cover_key": key, "cover_url": url})
         response.status_code = 201
         return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 from flask import Flask
@@ -93,6 +94,15 @@ class Member:
 
     def delete(self, url: str, json=None, **kw):
         return self.client.delete(url, json=json, headers=self.csrf, **kw)
+
+    def upload(self, url: str, data: bytes, name: str = "upload.bin", field: str = "file"):
+        """POST one file as a multipart form field, as a browser form sends it."""
+        return self.client.post(
+            url,
+            data={field: (io.BytesIO(data), name)},
+            headers=self.csrf,
+            content_type="multipart/form-data",
+        )
 
 
 def signed_in(app: Flask, email: str, **kwargs) -> Member:

@@ -21,12 +21,7 @@ def _image(kind: str = "PNG", size: tuple[int, int] = (400, 600)) -> bytes:
 
 
 def _upload(member, data: bytes, filename: str = "cover.png"):
-    return member.client.post(
-        "/api/media/upload-cover",
-        data={"cover": (io.BytesIO(data), filename)},
-        headers=member.csrf,
-        content_type="multipart/form-data",
-    )
+    return member.upload("/api/media/upload-cover", data, filename, field="cover")
 
 
 @pytest.fixture

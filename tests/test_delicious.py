@@ -4,7 +4,6 @@ imports of one file at once, and the mapping rules (dates, RTF, formats, titles,
 
 from __future__ import annotations
 
-import io
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -32,12 +31,7 @@ def home(app):
 
 
 def _import(member, data: bytes, name: str = "library.xml", query: str = ""):
-    return member.client.post(
-        f"/api/media/import-csv/delicious{query}",
-        data={"file": (io.BytesIO(data), name)},
-        headers=member.csrf,
-        content_type="multipart/form-data",
-    )
+    return member.upload(f"/api/media/import-csv/delicious{query}", data, name)
 
 
 def _ok(response) -> dict:

@@ -29,12 +29,7 @@ def home(app):
 
 
 def _import(member, data: bytes, name: str = "items.csv", query: str = ""):
-    return member.client.post(
-        f"/api/media/import-csv{query}",
-        data={"file": (io.BytesIO(data), name)},
-        headers=member.csrf,
-        content_type="multipart/form-data",
-    )
+    return member.upload(f"/api/media/import-csv{query}", data, name)
 
 
 def _ok(response) -> dict:

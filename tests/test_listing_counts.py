@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from contextlib import contextmanager
 
 import pytest
@@ -124,12 +123,7 @@ def test_every_kind_of_change_is_counted_at_once(app, home):
 def test_an_import_is_counted_as_soon_as_it_is_committed(app, home):
     assert _count(home.owner) == 0
     data = b"title,year,format\nAlien,1979,DVD\nAliens,1986,Blu-ray\nHeat,1995,DVD\n"
-    response = home.owner.client.post(
-        "/api/media/import-csv",
-        data={"file": (io.BytesIO(data), "items.csv")},
-        headers=home.owner.csrf,
-        content_type="multipart/form-data",
-    )
+    response = home.owner.upload("/api/media/import-csv", data, "items.csv")
     assert response.status_code == 200, response.get_data(as_text=True)
     assert _count(home.owner) == 3 and _count(home.owner, "&search=alien") == 2
 

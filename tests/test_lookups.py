@@ -30,6 +30,9 @@ def home(app, fake_tmdb, fake_barcode, fake_ocr, fake_plex):
     return home
 
 
+COVER_URL = "/api/media/recognize-cover"
+
+
 def _photo() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (300, 450), (30, 30, 60)).save(buffer, "JPEG")
@@ -83,19 +86,13 @@ def test_barcode_lookup_finds_the_title_on_tmdb(app, home):
 
 
 def test_cover_photo_to_tmdb_matches(app, home, fake_ocr):
-    response = home.owner.client.post(
-        "/api/media/recognize-cover", data={"cover": (io.BytesIO(_photo()), "c.jpg")},
-        headers=home.owner.csrf, content_type="multipart/form-data",
-    )  # fmt: skip
+    response = home.owner.upload(COVER_URL, _photo(), "c.jpg", field="cover")
     assert response.status_code == 200, response.json
     result = response.json["result"]
     assert result["extracted_text"] and result["title_candidates"]
     assert any(m["tmdb_id"] == 78 for m in result["tmdb_matches"])
     assert fake_ocr.calls("/parse/image")[0].header("apikey") == fake_ocr_data.API_KEY
-    not_image = home.owner.client.post(
-        "/api/media/recognize-cover", data={"cover": (io.BytesIO(b"hello"), "c.jpg")},
-        headers=home.owner.csrf, content_type="multipart/form-data",
-    )  # fmt: skip
+    not_image = home.owner.upload(COVER_URL, b"hello", "c.jpg", field="cover")
     assert not_image.status_code == 415
 
 

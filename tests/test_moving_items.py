@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from sqlalchemy import select
 
@@ -26,12 +24,7 @@ def _library(member, name: str) -> int:
 
 
 def _import(member, library_id: int) -> dict:
-    response = member.client.post(
-        f"/api/media/import-csv?library_id={library_id}",
-        data={"file": (io.BytesIO(CSV), "items.csv")},
-        headers=member.csrf,
-        content_type="multipart/form-data",
-    )
+    response = member.upload(f"/api/media/import-csv?library_id={library_id}", CSV, "items.csv")
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.json["result"]["rows"][0]
 

@@ -15,18 +15,18 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask, g
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import delete, event, func, select, text, update
 
 from app.extensions import db
 from app.models.accounts import BoxsetUser
 from app.models.base import utcnow
 from app.models.imports import SyncJob, SyncJobRow
 from app.models.media import Media
-from app.services import imports, integrations, tenancy
+from app.services import flags, imports, integrations, tenancy
 from app.services.context import NO_REQUEST
 from tests.concurrent_imports import Committed, committed_home
 from tests.conftest import backend
-from tests.factories import household
+from tests.factories import household, join
 
 
 def _csv(titles: list[str]) -> bytes:
@@ -483,3 +483,34 @@ def test_a_batch_whose_job_was_failed_meanwhile_is_rolled_back(make_app):
             assert _imported(job_id) == (0, 0)  # the batch was rolled back, items and all
             db.session.remove()
         assert any(f"import job {job_id}: this worker stopped" in m for m in messages), messages
+
+
+# --- the worker checks the creator's right to run the import -----------------------------------
+
+
+@pytest.mark.parametrize("change", ["demoted", "removed", "archived", "flag_off"])
+def test_a_queued_job_whose_creator_may_no_longer_start_it_fails_without_importing(app, change):
+    from app.models.flags import FeatureFlag
+    from app.models.tenancy import Library, SpaceMembership
+
+    home = household(app)
+    member = join(app, home, "mo@example.test", "member")
+    with app.app_context():
+        job_id = _queue(member.user_id, home.space_id, FILMS)
+        where = (SpaceMembership.user_id == member.user_id) & (
+            SpaceMembership.space_id == home.space_id
+        )
+        if change == "demoted":  # after queueing, before the worker takes it
+            db.session.execute(update(SpaceMembership).where(where).values(role="viewer"))
+        elif change == "removed":
+            db.session.execute(delete(SpaceMembership).where(where))
+        elif change == "archived":
+            db.session.get(Library, home.library_id).archived_at = utcnow()
+        else:
+            db.session.get(FeatureFlag, "import_csv_enabled").enabled = False
+        db.session.commit()
+        flags.invalidate_cache()
+        job = imports.run_job(job_id)
+        assert job.status == "failed" and job.error, job.error
+        assert _imported(job_id) == (0, 0)
+        flags.invalidate_cache()

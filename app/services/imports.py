@@ -43,7 +43,7 @@ from marshmallow import ValidationError
 from sqlalchemy import delete, func, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.errors import AppError, Invalid, NotFound, PayloadTooLarge
+from app.errors import AppError, Forbidden, Invalid, NotFound, PayloadTooLarge
 from app.extensions import db
 from app.models.accounts import BoxsetUser
 from app.models.base import UTCDateTime, iso, utcnow
@@ -302,6 +302,8 @@ def run_job(job_id: int) -> SyncJob | None:
     done_rows = _committed_rows(job.id)
     ctx = _Context(job, _row_count(job.id), attempt)
     try:
+        creator = db.session.get(BoxsetUser, job.created_by) if job.created_by else None
+        require_may_run(creator, job)
         if reader is None:
             raise ImportRejected(f"No reader for {job.provider}.")
         batch: list[ImportRow] = []
@@ -692,14 +694,23 @@ PROVIDER_FLAG = {
 }
 
 
-def retry_job(user: BoxsetUser, job_id: int, info: RequestInfo) -> int:
-    """Queue a failed job again. The caller must still be allowed to start such an import
-    (role now, flag on, library not archived), not merely see the job."""
-    job = get_job(user, job_id)
+def require_may_run(user: BoxsetUser | None, job: SyncJob) -> None:
+    """Starting, retrying and running an import need the same right, checked each time: the
+    role in the space now, the feature flag on, the library not archived. A worker checks
+    the job's creator, who may have left, been demoted or deleted since it was queued."""
+    if user is None or not user.is_active:
+        raise Forbidden("Whoever started this import can no longer run it.")
     flags.require(PROVIDER_FLAG[job.provider])
     scope = tenancy.resolve_scope(user, space_id=job.space_id)
     scope.require(START_ROLE[job.provider], "run this import")
     writable_library_id(scope, job.library_id)
+
+
+def retry_job(user: BoxsetUser, job_id: int, info: RequestInfo) -> int:
+    """Queue a failed job again. The caller must still be allowed to start such an import
+    (role now, flag on, library not archived), not merely see the job."""
+    job = get_job(user, job_id)
+    require_may_run(user, job)
     # Conditional, like the claim: two retries at once queue it once, and a retry never turns
     # a job another worker already claimed back into a queued one.
     requeued = db.session.execute(

@@ -205,6 +205,8 @@ def test_the_barcode_url_follows_the_preset_unless_the_space_sets_one(app, home)
         ({"plex_api_url": "http://user:pw@plex.lan:32400"}, "plex_api_url"),
         ({"tmdb_api_url": "https://tmdb.example/3?api_key=abc"}, "tmdb_api_url"),
         ({"plex_api_url": "http://plex.lan:99999"}, "plex_api_url"),
+        ({"tmdb_api_url": "http://xn--zz.com/3"}, "tmdb_api_url"),  # punycode httpx refuses
+        ({"tmdb_api_url": "http://ex\u200bample.com/3"}, "tmdb_api_url"),  # zero-width space
         ({"vision_api_url": "https://x.example/" + "a" * 600}, "vision_api_url"),
         ({"tmdb_api_url": 42}, "tmdb_api_url"),
         ({"barcode_preset": "amazon"}, "barcode_preset"),

@@ -284,6 +284,16 @@ def test_a_refused_connection_is_retried_then_named(fast_http):
     assert client.test()["authenticated"] is None
 
 
+def test_a_host_name_that_cannot_be_encoded_is_a_provider_error(fast_http):
+    client = TmdbClient(TMDB_KEY, "http://xn--zz.com/3", options=fast_http)  # bad punycode
+
+    with pytest.raises(ProviderError) as caught:
+        client.search("Heat")
+
+    assert caught.value.kind == "connection"
+    assert "invalid URL" in str(caught.value)
+
+
 def test_an_answer_that_is_not_json_is_an_error(fake_tmdb, fast_http):
     fake_tmdb.override("/3/search/movie", "<html>maintenance</html>", content_type="text/html")
 

@@ -749,7 +749,7 @@ class ProviderHTTP:
             raise ProviderError(
                 self.provider, "dropped the connection", kind="connection"
             ) from None
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError):  # ValueError: a bad IDNA host
             raise ProviderError(
                 self.provider,
                 "could not be called (invalid URL or protocol error)",

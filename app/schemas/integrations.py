@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.models.integrations import BARCODE_PRESETS
@@ -29,7 +30,8 @@ class HttpUrl(Trimmed):
         try:
             parts = urlsplit(text)
             parts.port  # noqa: B018  (raises on a malformed port)
-        except ValueError:
+            httpx.URL(text).host  # noqa: B018  (as the providers will call it: a bad IDNA host fails)
+        except (httpx.InvalidURL, ValueError):
             raise ValidationError("Not a valid URL.") from None
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise ValidationError("Give an http:// or https:// URL with a host name.")

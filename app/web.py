@@ -163,6 +163,11 @@ class _TooDeep(Exception):
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def storable(text: str) -> str:
+    """`text` without what no database column can hold (NUL, lone UTF-16 surrogates)."""
+    return _UNSTORABLE.sub("", text)
+
+
 def _has_nul(value: Any) -> bool:
     """NUL or a lone UTF-16 surrogate anywhere in a JSON document: neither can be stored or
     hashed. Iterative; refuses documents nested too deeply."""

@@ -139,6 +139,7 @@ def test_quoting_and_formula_titles(app, home):
         (b"", 400, "empty"),
         (b"   \n\n", 400, "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", 400, "binary"),
+        (b"title\n" + b"Heat\n" * 20000 + b"He\x00at\n", 400, "binary"),  # NUL past 64 KB
         ("title,year\nCaf\xe9,2001\n".encode("latin-1"), 400, "UTF-8"),
         (b"name,year\nHeat,1995\n", 400, "title column"),
     ],
@@ -151,6 +152,13 @@ def test_unusable_files_are_refused_and_nothing_is_stored(app, home, data, statu
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SyncJob)) == 0
     assert _count(app) == 0
+
+
+def test_a_file_name_with_a_nul_is_stored_without_it(app, home):
+    response = _import(home.owner, b"title\nHeat\n", "my\x00films.csv")
+    assert response.status_code == 200, response.json
+    with app.app_context():
+        assert db.session.scalar(select(SyncJob.file_name)) == "myfilms.csv"
 
 
 def test_a_file_too_large_is_413(app, home):

@@ -128,3 +128,5 @@ def test_viewers_do_not_spend_the_spaces_provider_quota(app, home, fake_tmdb):
         response = getattr(viewer, method)(url, json=body) if body else viewer.get(url)
         assert response.status_code == 403, (url, response.json)
     assert fake_tmdb.calls("/3/search/movie") == []
+    photo = viewer.upload(COVER_URL, b"not even an image", "c.jpg", field="cover")
+    assert photo.status_code == 403, photo.json  # refused before the photo is decoded

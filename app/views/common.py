@@ -20,6 +20,7 @@ from app.services.context import RequestInfo
 from app.services.tenancy import Scope
 from app.session_store import ServerSession
 from app.session_store import request_info as request_info_of
+from app.web import storable
 
 
 def resolve_actor() -> BoxsetUser | None:
@@ -102,7 +103,7 @@ def read_upload(field: str, noun: str) -> tuple[bytes, str | None]:
     data = upload.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(f"The {noun} is larger than {limit // 2**20} MB.")
-    return data, upload.filename
+    return data, storable(upload.filename or "") or None  # the name is stored with a job
 
 
 def space_scope() -> Scope:

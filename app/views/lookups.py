@@ -182,6 +182,7 @@ class LookupsApi(BoxsetApi):
         """
         flags.require("recognize_cover_enabled")
         scope = space_scope()
+        scope.require("member", "look titles up")  # before the photo is read and decoded
         data, _name = read_upload("cover", "photo")
         return _result(lookups.recognize_cover(scope, data))
 

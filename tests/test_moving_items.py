@@ -81,3 +81,34 @@ def test_items_moved_by_a_library_deletion_keep_their_identities(app, home):
     assert {library for library, _kind in _identities(app, item)} == {home.library_id}
     again = _import(home.owner, home.library_id)
     assert again["status"] == "skipped" and again["media_id"] == item
+
+
+def test_merging_an_item_from_another_library_moves_its_identities_and_undo_returns_them(app, home):
+    shelf = _library(home.owner, "Shelf")
+    kept = home.owner.post("/api/media", json={"title": "Heat", "year": 1995}).json["id"]
+    twin = _import(home.owner, shelf)["media_id"]  # identities in the shelf library
+    merged = home.owner.post("/api/media/merge", json={"keep_id": kept, "merge_ids": [twin]})
+    assert merged.status_code == 200, merged.json
+    assert {library for library, _kind in _identities(app, kept)} == {home.library_id}
+    # The kept item's library now knows the copy; the shelf no longer claims it.
+    assert _import(home.owner, home.library_id)["media_id"] == kept
+    assert _import(home.owner, shelf)["status"] == "created"
+
+    undone = home.owner.post(f"/api/media/merges/{merged.json['merge_id']}/undo")
+    assert undone.status_code == 200, undone.json
+    assert _identities(app, kept) == set()  # nothing of the twin's stays on the kept item
+    # The shelf's new copy claimed the twin's identities meanwhile: they stay with it.
+    assert _identities(app, twin) == set()
+
+
+def test_undo_gives_an_item_from_another_library_its_identities_back(app, home):
+    shelf = _library(home.owner, "Shelf")
+    kept = home.owner.post("/api/media", json={"title": "Heat", "year": 1995}).json["id"]
+    twin = _import(home.owner, shelf)["media_id"]
+    before = _identities(app, twin)
+    merged = home.owner.post("/api/media/merge", json={"keep_id": kept, "merge_ids": [twin]})
+    assert merged.status_code == 200, merged.json
+    undone = home.owner.post(f"/api/media/merges/{merged.json['merge_id']}/undo")
+    assert undone.status_code == 200, undone.json
+    assert _identities(app, twin) == before and {lib for lib, _k in before} == {shelf}
+    assert _import(home.owner, shelf)["media_id"] == twin

@@ -375,7 +375,7 @@ def update_media(scope: Scope, media_id: int, changes: dict[str, Any], info: Req
     if "library_id" in changes:
         target = writable_library_id(scope, changes["library_id"])
         if target != item.library_id:
-            _move_identities([item.id], target)
+            move_identities([item.id], target)
             item.library_id = target
     if "series_id" in changes:
         _check_series(scope, changes["series_id"])
@@ -435,7 +435,7 @@ def set_seasons(
     return _seasons(item.id)
 
 
-def _move_identities(media_ids, library_id: int) -> None:
+def move_identities(media_ids, library_id: int) -> None:
     """Import identities (app/models/imports.py) follow their items into another library, so
     that importing there again finds them and importing into the old library creates its own
     item. An identity the target library already gives to another item stays with that one."""
@@ -470,7 +470,7 @@ def relocate_library_media(library: Library, target: Library | None) -> int:
     if target is None:
         db.session.execute(delete(Media).where(Media.library_id == library.id))
     else:
-        _move_identities(select(Media.id).where(Media.library_id == library.id), target.id)
+        move_identities(select(Media.id).where(Media.library_id == library.id), target.id)
         db.session.execute(
             update(Media).where(Media.library_id == library.id).values(library_id=target.id)
         )

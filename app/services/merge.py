@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     cast,
+    delete,
     func,
     insert,
     literal_column,
@@ -430,6 +431,9 @@ def _absorb(kept: Media, item: Media, seasons: set, keys: set) -> dict[str, Any]
         "identifiers": _rows(MediaIdentifier, MediaIdentifier.media_id == item.id),
     }
     _move(MediaIdentifier, entry["identifiers"], kept.id)
+    # From another library of the space they move into the kept item's library (where its
+    # imports look), unless that library gives the identity to an item already.
+    media.move_identities([kept.id], kept.library_id)
     _move(MediaVariant, variants, kept.id)
     _move(MediaSeason, moved_seasons, kept.id)
     _move(MediaMetadata, moved_metadata, kept.id)
@@ -570,6 +574,33 @@ def _name_id(model, entry: dict[str, Any]) -> int:
     return row.id
 
 
+def _restore_identifiers(kept: Media, rows: list[dict[str, Any]], item_id: int) -> None:
+    """The item's import identities go back to it, in their own library: those the kept item
+    still holds, and those the merge had to drop, unless claimed anew since."""
+    if not rows:
+        return
+    db.session.execute(
+        delete(MediaIdentifier).where(
+            MediaIdentifier.id.in_([r["id"] for r in rows]), MediaIdentifier.media_id == kept.id
+        )
+    )
+    for r in rows:
+        claimed = db.session.scalar(
+            select(MediaIdentifier.id).where(
+                MediaIdentifier.library_id == r["library_id"],
+                MediaIdentifier.kind == r["kind"],
+                MediaIdentifier.value == r["value"],
+            )
+        )
+        if claimed is None:
+            db.session.add(
+                MediaIdentifier(
+                    library_id=r["library_id"], kind=r["kind"], value=r["value"], media_id=item_id
+                )
+            )
+    db.session.flush()
+
+
 def _restore_item(scope: Scope, kept: Media, entry: dict[str, Any]) -> int:
     values = _restore_row(scope, kept, entry["row"])
     item_id = values["id"]
@@ -589,13 +620,7 @@ def _restore_item(scope: Scope, kept: Media, entry: dict[str, Any]) -> int:
     _move_back(MediaVariant, entry["variants"], kept.id, item_id)
     _move_back(MediaSeason, entry["seasons"], kept.id, item_id)
     _move_back(MediaMetadata, entry["metadata"], kept.id, item_id)
-    identifiers = [r["id"] for r in entry.get("identifiers", [])]
-    if identifiers:  # those still on the kept item go back; new claims since stay
-        db.session.execute(
-            update(MediaIdentifier)
-            .where(MediaIdentifier.id.in_(identifiers), MediaIdentifier.media_id == kept.id)
-            .values(media_id=item_id)
-        )
+    _restore_identifiers(kept, entry.get("identifiers", []), item_id)
     _insert(MediaSeason, entry["dropped_seasons"], item_id)
     _insert(MediaMetadata, entry["dropped_metadata"], item_id)
     if entry["episodes"]:

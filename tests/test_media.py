@@ -68,6 +68,7 @@ def test_an_item_is_created_with_every_field(app, home):
         ({"title": "A", "imdb_id": "0133093"}, "imdb_id"),
         ({"title": "A", "upc": "12ab"}, "upc"),
         ({"title": "A", "genres": "Drama"}, "genres"),
+        ({"title": "A", "genres": ["x" * 101]}, "genres"),  # the genres table holds 100
         ({"title": "A", "network": "HBO"}, "network"),
         ({"title": "A", "season_number": 2}, "season_number"),
         ({"title": "A", "added_by": 1}, "added_by"),

@@ -18,9 +18,10 @@ def _text(max_length: int, **kw: Any) -> fields.String:
     return Trimmed(allow_none=True, validate=validate.Length(max=max_length), **kw)
 
 
-def _names(**kw: Any) -> fields.List:
+def _names(width: int, **kw: Any) -> fields.List:
+    """Names as their table holds them: genres 100 characters, people 300."""
     return fields.List(
-        Trimmed(validate=validate.Length(1, 300)), validate=validate.Length(max=200), **kw
+        Trimmed(validate=validate.Length(1, width)), validate=validate.Length(max=200), **kw
     )
 
 
@@ -41,9 +42,9 @@ class MediaFieldsSchema(StrictSchema):
     release_date = fields.Date(allow_none=True)
     runtime = _count(100000)
     overview = _text(20000)
-    genres = _names()
-    directors = _names()
-    cast = _names()
+    genres = _names(100)
+    directors = _names(300)
+    cast = _names(300)
     rating = _score()
     user_rating = _score()
     tmdb_id = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, INT32))

@@ -203,6 +203,7 @@ def test_importing_the_same_file_again_creates_nothing(app, home, name):
     assert _stored(app)[1] == before
     matched = {r["matched_by"] for r in second["rows"] if r["media_id"]}
     assert matched <= {"upc", "delicious_uuid", "title_year_type"}
+    assert sum(bool(r["media_id"]) for r in second["rows"]) == first["summary"]["created"]
 
 
 def test_the_same_product_in_the_xml_and_the_csv_is_one_item(app, home):

@@ -69,6 +69,7 @@ def test_scrolling_a_listing_counts_its_matches_once(app, home):
         first = home.owner.get("/api/media?limit=2&year_min=2001").json
         assert first["count"] == 4 and len(counts) == 1
         cursor = first["next_cursor"]
+        assert cursor  # more than one page: the next ones must not count again
         while cursor:  # the next pages reuse the count
             page = home.owner.get(f"/api/media?limit=2&year_min=2001&cursor={cursor}").json
             assert page["count"] == 4
@@ -138,7 +139,7 @@ def test_a_removed_library_leaves_the_count_of_every_library(app, home):
     gone = home.owner.delete(
         f"/api/libraries/{library_id}", json={"confirm_name": "Shows", "media": "delete"}
     )
-    assert gone.status_code in (200, 204), gone.json
+    assert gone.status_code == 204, gone.json
     assert _count(home.owner, "&library_id=all") == 1
 
 

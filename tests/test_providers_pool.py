@@ -20,12 +20,11 @@ KEY = fake_tmdb_data.API_KEY
 
 
 @pytest.fixture
-def pool(monkeypatch) -> ClientPool:
-    """A fresh process pool for the test (the real one, started empty)."""
-    fresh = ClientPool()
-    monkeypatch.setattr(http, "SHARED_CLIENTS", fresh)
-    yield fresh
-    fresh.close_all()
+def pool() -> ClientPool:
+    """The process's own pool, emptied before and after the test (it stays usable)."""
+    http.SHARED_CLIENTS.close_all()
+    yield http.SHARED_CLIENTS
+    http.SHARED_CLIENTS.close_all()
 
 
 def _entry(pool: ClientPool, url: str) -> http.SharedClient:

@@ -77,7 +77,6 @@ def resolve_scope(
     """The scope a request acts in: the named space/library if the caller may see it, else
     their active one. `library_id="all"` means every library of the space."""
     admin = is_instance_admin(user)
-    requested_library: Library | None = None
     if isinstance(library_id, int):
         # The library and the caller's membership of its space in one statement; the active
         # scope is not needed when the library is named.
@@ -134,8 +133,6 @@ def resolve_scope(
         role = "owner"
     if library_id == "all":
         resolved_library = None
-    elif requested_library is not None:
-        resolved_library = requested_library.id
     elif active is not None and active.space_id == space_id and active.library_id is not None:
         resolved_library = active.library_id
     else:

@@ -85,6 +85,11 @@ def test_section_keys_choose_what_is_imported(app, home):
     assert music.status_code == 400
     malformed = home.owner.post("/api/media/import-plex", json={"section_keys": "1"})
     assert malformed.status_code == 400
+    for body in ({"section_keys": ["1", "1"]}, {"section_keys": []}, {"section_keys": [""]},
+                 {"section_keys": [1]}, {"sections": ["1"]}, ["1"]):  # fmt: skip
+        refused = home.owner.post("/api/media/import-plex", json=body)
+        assert refused.status_code == 400, (body, refused.json)
+        assert refused.json["code"] == "validation_failed"
 
 
 def test_async_plex_import_and_paging(app, home, fake_plex):

@@ -6,12 +6,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from app.schemas.accounts import Id, QueryArgsSchema, QueryId, StrictSchema
+from app.schemas.accounts import Id, SpaceArgsSchema, StrictSchema
 from app.services.merge import MAX_MERGE, REASONS
 
 
-class DuplicatesArgsSchema(QueryArgsSchema):
-    space_id = QueryId()
+class DuplicatesArgsSchema(SpaceArgsSchema):
     reason = fields.String(validate=validate.OneOf(REASONS))
     page = fields.Integer(load_default=1, validate=validate.Range(1, 10**6))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))

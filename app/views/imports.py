@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, jsonify, stream_with_context
 from flask_appbuilder.api import expose
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates
 
 from app.jobs.imports import run_import
-from app.schemas.accounts import QueryArgsSchema, QueryId, StrictSchema
+from app.schemas.accounts import QueryArgsSchema, QueryId, SpaceArgsSchema, StrictSchema
 from app.services import flags, imports, media, tenancy
 from app.services.importers import csv_generic, delicious, plex
 from app.views.common import (
@@ -26,8 +26,7 @@ from app.views.common import (
 )
 
 
-class ImportArgsSchema(QueryArgsSchema):
-    space_id = QueryId()
+class ImportArgsSchema(SpaceArgsSchema):
     library_id = QueryId()
     run_async = fields.Boolean(data_key="async", load_default=False)
     enrich = fields.Boolean(load_default=False)
@@ -38,10 +37,14 @@ class PlexImportSchema(StrictSchema):
         fields.String(validate=validate.Length(1, 50)), validate=validate.Length(1, 100)
     )
 
+    @validates("section_keys")
+    def _distinct(self, keys: list[str], **_kwargs) -> None:
+        if len(set(keys)) != len(keys):
+            raise ValidationError("Name each section once.")
 
-class JobListArgsSchema(QueryArgsSchema):
+
+class JobListArgsSchema(SpaceArgsSchema):
     status = fields.String(validate=validate.OneOf(("queued", "running", "succeeded", "failed")))
-    space_id = QueryId()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 

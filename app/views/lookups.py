@@ -8,7 +8,7 @@ from flask_appbuilder.api import expose
 from marshmallow import fields, validate
 
 from app.errors import Invalid, NotFound
-from app.schemas.accounts import INT32, QueryArgsSchema, QueryId, StrictSchema, Trimmed
+from app.schemas.accounts import INT32, SpaceArgsSchema, StrictSchema, Trimmed
 from app.services import flags, lookups, tenancy
 from app.views.common import (
     BoxsetApi,
@@ -32,9 +32,8 @@ class LookupUpcSchema(StrictSchema):
     upc = Trimmed(required=True, validate=validate.Length(1, 32))
 
 
-class DetailsArgsSchema(QueryArgsSchema):
+class DetailsArgsSchema(SpaceArgsSchema):
     media_type = fields.String(load_default="movie", validate=validate.OneOf(("movie", "tv")))
-    space_id = QueryId()
 
 
 def _result(result):

@@ -14,8 +14,7 @@ from app.schemas.accounts import (
     LibraryPostSchema,
     LibrarySelectSchema,
     MemberRolePatchSchema,
-    QueryArgsSchema,
-    QueryId,
+    SpaceArgsSchema,
     SpacePostSchema,
     iso,
 )
@@ -75,8 +74,7 @@ def scope_out(scope: tenancy.Scope) -> dict:
     }
 
 
-class LibraryListArgsSchema(QueryArgsSchema):
-    space_id = QueryId()
+class LibraryListArgsSchema(SpaceArgsSchema):
     include_archived = fields.Boolean(load_default=False)
 
 

@@ -188,8 +188,18 @@ def test_async_import_answers_202_and_the_job_reports_progress(app, home):
     assert job["started_at"] and job["finished_at"]
     rows = home.owner.get(f"/api/sync-jobs/{job['id']}/rows?limit=3&offset=2").json
     assert rows["count"] == 10 and [r["row"] for r in rows["result"]] == [4, 5, 6]
+    for query, count, numbers in (
+        ("limit=3&offset=8", 10, [10, 11]),  # the last page
+        ("limit=3&offset=12", 10, []),  # past the end
+        ("limit=20", 10, list(range(2, 12))),  # all on one page
+        ("limit=3&status=failed", 0, []),
+    ):
+        page = home.owner.get(f"/api/sync-jobs/{job['id']}/rows?{query}").json
+        assert (page["count"], [r["row"] for r in page["result"]]) == (count, numbers), query
     listed = home.owner.get("/api/sync-jobs?status=succeeded").json
     assert [j["id"] for j in listed["result"]] == [job["id"]]
+    assert listed["count"] == 1
+    assert home.owner.get("/api/sync-jobs?status=failed").json["count"] == 0
     with app.app_context():
         actions = list(db.session.scalars(select(ActivityEntry.action).where(
             ActivityEntry.entity_type == "sync_job")))  # fmt: skip

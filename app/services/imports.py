@@ -659,11 +659,14 @@ def list_jobs(
         query = query.where(SyncJob.status == status)
     if space_id:
         query = query.where(SyncJob.space_id == space_id)
-    count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    jobs = db.session.scalars(
-        query.order_by(SyncJob.created_at.desc(), SyncJob.id.desc()).limit(limit)
+    jobs = list(
+        db.session.scalars(
+            query.order_by(SyncJob.created_at.desc(), SyncJob.id.desc()).limit(limit)
+        )
     )
-    return count, list(jobs)
+    if len(jobs) < limit:  # all of them are here: no need to count
+        return len(jobs), jobs
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0, jobs
 
 
 def job_rows(
@@ -678,7 +681,13 @@ def job_rows(
     return list(db.session.scalars(query))
 
 
-def count_rows(job: SyncJob, status: str | None = None) -> int:
+def count_rows(
+    job: SyncJob, status: str | None = None, *, offset: int = 0, limit: int = 0, got: int = 0
+) -> int:
+    """How many rows (of a status) the job has; a page that ends before `limit` (and is not
+    past the end) tells it without counting, as job pages are polled while a job runs."""
+    if got < limit and (got or not offset):
+        return offset + got
     query = select(func.count()).where(SyncJobRow.job_id == job.id)
     if status:
         query = query.where(SyncJobRow.status == status)

@@ -349,7 +349,10 @@ class SyncJobsApi(BoxsetApi):
         rows = imports.job_rows(
             job, status=args.get("status"), offset=args["offset"], limit=args["limit"]
         )
-        return many([imports.row_out(r) for r in rows], imports.count_rows(job, args.get("status")))
+        count = imports.count_rows(
+            job, args.get("status"), offset=args["offset"], limit=args["limit"], got=len(rows)
+        )
+        return many([imports.row_out(r) for r in rows], count)
 
     @expose("/<int:job_id>/report.csv", methods=["GET"])
     @authenticated

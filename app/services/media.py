@@ -633,8 +633,10 @@ def list_media(scope: Scope, args: dict[str, Any]) -> Page:
     column = SORT_COLUMNS[sort_by]
     conditions = _filters(scope, args)
     ordering = column.asc() if sort_dir == "asc" else column.desc()
+    if column.nullable:  # items without a value come last both ways (a NOT NULL column has
+        ordering = ordering.nulls_last()  # none: saying so would keep its index from ordering)
     id_order = Media.id.asc() if sort_dir == "asc" else Media.id.desc()
-    query = select(Media).where(*conditions).order_by(ordering.nulls_last(), id_order)
+    query = select(Media).where(*conditions).order_by(ordering, id_order)
     cursor = args.get("cursor")
     if cursor:
         value, item_id = _decode_cursor(cursor, sort_by, sort_dir)
@@ -646,7 +648,7 @@ def list_media(scope: Scope, args: dict[str, Any]) -> Page:
         page_ids = (
             select(Media.id)
             .where(*conditions)
-            .order_by(ordering.nulls_last(), id_order)
+            .order_by(ordering, id_order)
             .offset((page - 1) * limit)
             .limit(limit + 1)
         )
@@ -656,7 +658,7 @@ def list_media(scope: Scope, args: dict[str, Any]) -> Page:
             db.session.execute(
                 select(*Media.__table__.c)
                 .join_from(Media, page_sq, page_sq.c.id == Media.id)
-                .order_by(ordering.nulls_last(), id_order)
+                .order_by(ordering, id_order)
             )
         )
     has_more = len(rows) > limit
